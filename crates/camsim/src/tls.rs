@@ -1,0 +1,1 @@
+//! (security helper fills this module)

@@ -1,0 +1,1 @@
+//! Secrets at rest. Only this crate touches them.
