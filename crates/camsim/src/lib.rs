@@ -6,5 +6,6 @@
 //! per request. Usable as a binary (`camsim --cameras N ...`) or in-process as a library.
 pub mod access;
 pub mod fault;
+pub mod media2;
 pub mod security;
 pub mod tls;
