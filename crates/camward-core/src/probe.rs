@@ -44,6 +44,11 @@ pub struct ProbeReport {
 /// Asks the camera at `url` (device service URL, or a bare host/IP) what it tells without
 /// credentials: clock, services, and device information when the camera allows it.
 pub async fn probe(url: &str) -> Result<ProbeReport, CoreError> {
-    let _ = url;
-    todo!("integration")
+    // Placeholder until the ONVIF client lands: an honest error, not a fake report.
+    Err(CoreError {
+        code: "not_implemented".into(),
+        message: "probing is not implemented yet".into(),
+        camera: url.to_owned(),
+        step: "probe".into(),
+    })
 }
