@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test of Camward on a fresh Debian/Ubuntu machine (installs what is missing first).
+# Exits non-zero on the first failure. Usage: ./scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+section "Setup: system packages"
+ensure_apt_packages
+section "Setup: UI packages (npm ci)"
+ensure_ui_packages
+section "Setup: tauri-driver"
+ensure_tauri_driver
+
+section "cargo fmt --all --check"
+cargo fmt --all --check
+
+# The UI is checked and built before clippy because clippy compiles the desktop crate, whose
+# `tauri::generate_context!()` embeds ui/dist at compile time and fails when it does not exist.
+section "UI type check (svelte-check + tsc)"
+(cd ui && npm run check)
+section "UI build"
+(cd ui && npm run build)
+
+section "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+section "Desktop binary build"
+cargo build -p camward-desktop
+
+section "cargo test --workspace (Xvfb, D-Bus session, unlocked gnome-keyring)"
+start_xvfb
+dbus-run-session -- sh -c 'printf camward | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec cargo test --workspace'
+
+phase_done
+echo "All tests passed."
