@@ -81,6 +81,24 @@ ensure_apt_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${CAMWARD_APT_PACKAGES[@]}"
 }
 
+# Checks for the two toolchains the scripts do not install through apt: Rust (installed with
+# rustup when missing, as rustup.rs documents) and Node.js >= 20.19 (Vite 8's minimum; Debian 12's
+# own nodejs is 18, so it has to come from nodejs.org or NodeSource).
+ensure_toolchains() {
+  export PATH="$HOME/.cargo/bin:$PATH"
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "Rust is missing; installing it with rustup (https://rustup.rs)"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component clippy,rustfmt
+  fi
+  local node_version
+  node_version=$(node --version 2>/dev/null || echo none)
+  if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null; then
+    echo "Node.js 20.19 or newer is needed (found: ${node_version}); see https://nodejs.org/en/download" >&2
+    return 1
+  fi
+  echo "cargo $(cargo --version | cut -d' ' -f2), node ${node_version}"
+}
+
 # Installs the UI's npm packages exactly as locked in ui/package-lock.json.
 ensure_ui_packages() {
   (cd ui && npm ci --no-audit --no-fund)

@@ -8,6 +8,8 @@ source scripts/lib.sh
 
 section "Setup: system packages"
 ensure_apt_packages
+section "Setup: Rust and Node.js"
+ensure_toolchains
 section "Setup: UI packages (npm ci)"
 ensure_ui_packages
 section "Setup: tauri-driver"
