@@ -1,17 +1,108 @@
 //! Advanced Security keystore (advancedsecurity.wsdl): real RSA keys, real PKCS#10 CSRs, certificates,
 //! certification paths and the server certificate assignment that the HTTPS listener serves.
 //!
-//! INTERFACE CONTRACT (fixed signatures; bodies by the security helper).
+//! Glossary (ONVIF Advanced Security Service Specification, §5.2 "Keystore", §5.3 "TLS server"):
+//! - *key*: an RSA key pair generated on the camera (`CreateRSAKeyPair`), or a bare public key that
+//!   arrived with an uploaded certificate whose private key the camera does not hold.
+//! - *certificate*: an X.509 certificate in the keystore, always linked to the key of its subject
+//!   public key (`KeyID`).
+//! - *certification path*: an ordered list of certificates, leaf first, used as the TLS server chain.
+//! - *server certificate assignment*: the certification path the HTTPS listener presents. camsim
+//!   supports one at a time (`MaximumNumberOfTLSCertificationPaths="1"`), like most real firmware, so
+//!   clients must use `ReplaceServerCertificateAssignment` to swap it.
+//!
+//! Fault subcodes follow the specification's per-operation fault tables where they are known:
+//! `InvalidArgVal/KeyID`, `InvalidArgVal/CertificateID`, `InvalidArgVal/CertificationPathID`,
+//! `InvalidArgVal/KeyLength`, `InvalidArgVal/BadCertificate`, `InvalidArgVal/NoMatchingPrivateKey`,
+//! `Action/ReferenceExists` and `Action/MaximumNumberOfTLSCertificationPathsReached`. Where the
+//! specification text was not at hand, descriptive names were chosen and are listed here so clients
+//! can match on them: `InvalidArgVal/SignatureAlgorithmNotSupported`, `InvalidArgVal/InvalidDNFormat`,
+//! `InvalidArgVal/CSRAttributeNotSupported`, `InvalidArgVal/InvalidCertificateChain`,
+//! `InvalidArgVal/NoPrivateKey`, `InvalidArgVal/InvalidDateTime`.
 
+use base64::Engine as _;
+use rcgen::{
+    CertificateParams, CustomExtension, DistinguishedName, DnType, KeyPair, SignatureAlgorithm,
+};
+use rsa::pkcs1::EncodeRsaPublicKey as _;
+use rsa::pkcs8::EncodePrivateKey as _;
 use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::access::AccessClass;
 use crate::fault::SimFault;
 
+/// Namespace of the Advanced Security service (prefix `tas`).
+pub const TAS_NS: &str = "http://www.onvif.org/ver10/advancedsecurity/wsdl";
+
+/// How many certification paths may be assigned to the TLS server at once (advertised in
+/// `TLSServerCapabilities/@MaximumNumberOfTLSCertificationPaths`).
+const MAX_TLS_PATHS: usize = 1;
+
 /// The camera's keystore. Persisted with the rest of the camera state.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Keystore {}
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct Keystore {
+    keys: Vec<StoredKey>,
+    certificates: Vec<StoredCertificate>,
+    paths: Vec<StoredPath>,
+    /// Certification path IDs assigned to the TLS server.
+    assigned: Vec<String>,
+    /// Counter behind the short IDs; never reused, so a deleted ID never comes back.
+    next_id: u64,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredKey {
+    id: String,
+    alias: Option<String>,
+    /// PKCS#8 DER of the private key; `None` for a public key that came with an uploaded certificate.
+    private_pkcs8_der: Option<Vec<u8>>,
+    /// The RSAPublicKey (PKCS#1) DER, i.e. the contents of the SPKI bit string, used to match
+    /// uploaded certificates to keys independently of how the AlgorithmIdentifier was encoded.
+    public_key_der: Vec<u8>,
+    externally_generated: bool,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredCertificate {
+    id: String,
+    alias: Option<String>,
+    key_id: String,
+    der: Vec<u8>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredPath {
+    id: String,
+    alias: Option<String>,
+    certificate_ids: Vec<String>,
+}
+
+impl std::fmt::Debug for Keystore {
+    // Hand-written so that private keys never reach a log line: only IDs are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keystore")
+            .field(
+                "keys",
+                &self.keys.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(),
+            )
+            .field(
+                "certificates",
+                &self
+                    .certificates
+                    .iter()
+                    .map(|c| c.id.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "paths",
+                &self.paths.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+            )
+            .field("assigned", &self.assigned)
+            .finish()
+    }
+}
 
 /// The certificate chain and private key the HTTPS listener should present.
 #[derive(Clone)]
@@ -24,21 +115,139 @@ pub struct ServerIdentity {
 
 impl std::fmt::Debug for ServerIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerIdentity").field("certs", &self.chain_der.len()).finish_non_exhaustive()
+        f.debug_struct("ServerIdentity")
+            .field("certs", &self.chain_der.len())
+            .finish_non_exhaustive()
     }
 }
 
 impl Keystore {
     /// What the HTTPS listener should serve now, if a certification path is assigned.
     pub fn assigned_server_identity(&self) -> Option<ServerIdentity> {
-        todo!("security helper")
+        let path = self.path(self.assigned.first()?)?;
+        let chain_der = path
+            .certificate_ids
+            .iter()
+            .map(|id| self.certificate(id).map(|c| c.der.clone()))
+            .collect::<Option<Vec<_>>>()?;
+        let leaf = self.certificate(path.certificate_ids.first()?)?;
+        let key_pkcs8_der = self.key(&leaf.key_id)?.private_pkcs8_der.clone()?;
+        Some(ServerIdentity {
+            chain_der,
+            key_pkcs8_der,
+        })
+    }
+
+    fn fresh_id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}{}", self.next_id)
+    }
+
+    fn key(&self, id: &str) -> Option<&StoredKey> {
+        self.keys.iter().find(|k| k.id == id)
+    }
+
+    fn certificate(&self, id: &str) -> Option<&StoredCertificate> {
+        self.certificates.iter().find(|c| c.id == id)
+    }
+
+    fn path(&self, id: &str) -> Option<&StoredPath> {
+        self.paths.iter().find(|p| p.id == id)
+    }
+
+    fn existing_key(&self, id: &str) -> Result<&StoredKey, SimFault> {
+        self.key(id)
+            .ok_or_else(|| SimFault::invalid_arg("KeyID", "No key with the requested KeyID exists"))
+    }
+
+    fn existing_certificate(&self, id: &str) -> Result<&StoredCertificate, SimFault> {
+        self.certificate(id).ok_or_else(|| {
+            SimFault::invalid_arg(
+                "CertificateID",
+                "No certificate with the requested CertificateID exists",
+            )
+        })
+    }
+
+    fn existing_path(&self, id: &str) -> Result<&StoredPath, SimFault> {
+        self.path(id).ok_or_else(|| {
+            SimFault::invalid_arg(
+                "CertificationPathID",
+                "No certification path with the requested ID exists",
+            )
+        })
+    }
+
+    /// The signing key pair for a stored key, refusing keys without a private part.
+    fn signing_key(
+        &self,
+        key_id: &str,
+        alg: &'static SignatureAlgorithm,
+    ) -> Result<KeyPair, SimFault> {
+        let key = self.existing_key(key_id)?;
+        let der = key
+            .private_pkcs8_der
+            .as_deref()
+            .ok_or_else(|| SimFault::invalid_arg("NoPrivateKey", "The key has no private key"))?;
+        KeyPair::from_pkcs8_der_and_sign_algo(&rustls_pki_types::PrivatePkcs8KeyDer::from(der), alg)
+            .map_err(|e| {
+                SimFault::receiver(
+                    &["Action", "KeyUnusable"],
+                    format!("Stored key is unusable: {e}"),
+                )
+            })
+    }
+
+    /// Refuses a path whose leaf key has no private part: the TLS server could not use it.
+    fn check_path_servable(&self, path_id: &str) -> Result<(), SimFault> {
+        let path = self.existing_path(path_id)?;
+        let leaf_id = path.certificate_ids.first().ok_or_else(|| {
+            SimFault::invalid_arg("CertificationPathID", "Certification path is empty")
+        })?;
+        let leaf = self.existing_certificate(leaf_id)?;
+        let has_private = self
+            .key(&leaf.key_id)
+            .is_some_and(|k| k.private_pkcs8_der.is_some());
+        if has_private {
+            Ok(())
+        } else {
+            Err(SimFault::invalid_arg(
+                "NoPrivateKey",
+                "The leaf certificate's key has no private key in the keystore",
+            ))
+        }
     }
 }
 
 /// Access class of an Advanced Security operation by local name; `None` if unknown.
+///
+/// Advanced Security Service Specification, Annex "Access classes": capabilities are readable
+/// before authentication, everything that reveals keystore content is READ_SYSTEM_SECRET, and every
+/// change is WRITE_SYSTEM.
 pub fn access_class(op: &str) -> Option<AccessClass> {
-    let _ = op;
-    todo!("security helper")
+    Some(match op {
+        "GetServiceCapabilities" => AccessClass::PreAuth,
+        "GetKeyStatus"
+        | "GetPrivateKeyStatus"
+        | "GetAllKeys"
+        | "GetCertificate"
+        | "GetAllCertificates"
+        | "GetCertificationPath"
+        | "GetAllCertificationPaths"
+        | "GetAssignedServerCertificates" => AccessClass::ReadSystemSecret,
+        "CreateRSAKeyPair"
+        | "DeleteKey"
+        | "CreatePKCS10CSR"
+        | "CreateSelfSignedCertificate"
+        | "UploadCertificate"
+        | "DeleteCertificate"
+        | "CreateCertificationPath"
+        | "DeleteCertificationPath"
+        | "AddServerCertificateAssignment"
+        | "RemoveServerCertificateAssignment"
+        | "ReplaceServerCertificateAssignment" => AccessClass::WriteSystem,
+        _ => return None,
+    })
 }
 
 /// Handles one Advanced Security request. `payload` is the body's first element; the return value is
@@ -50,6 +259,669 @@ pub fn handle(
     payload: roxmltree::Node<'_, '_>,
     now: OffsetDateTime,
 ) -> Result<String, SimFault> {
-    let _ = (keystore, op, payload, now);
-    todo!("security helper")
+    match op {
+        "GetServiceCapabilities" => Ok(respond(op, &capabilities())),
+        "CreateRSAKeyPair" => create_rsa_key_pair(keystore, payload),
+        "GetKeyStatus" => {
+            let key = keystore.existing_key(&required_text(payload, "KeyID")?)?;
+            let _ = key;
+            // Keys are generated synchronously, so a stored key is always ready (tas:KeyStatus "ok").
+            Ok(respond(op, "<tas:KeyStatus>ok</tas:KeyStatus>"))
+        }
+        "GetPrivateKeyStatus" => {
+            let key = keystore.existing_key(&required_text(payload, "KeyID")?)?;
+            Ok(respond(
+                op,
+                &format!(
+                    "<tas:hasPrivateKey>{}</tas:hasPrivateKey>",
+                    key.private_pkcs8_der.is_some()
+                ),
+            ))
+        }
+        "GetAllKeys" => {
+            let body: String = keystore.keys.iter().map(key_attribute).collect();
+            Ok(respond(op, &body))
+        }
+        "DeleteKey" => {
+            let id = required_text(payload, "KeyID")?;
+            keystore.existing_key(&id)?;
+            if keystore.certificates.iter().any(|c| c.key_id == id) {
+                return Err(reference_exists(
+                    "A certificate in the keystore refers to this key",
+                ));
+            }
+            keystore.keys.retain(|k| k.id != id);
+            Ok(respond(op, ""))
+        }
+        "CreatePKCS10CSR" => create_csr(keystore, payload),
+        "CreateSelfSignedCertificate" => create_self_signed(keystore, payload, now),
+        "UploadCertificate" => upload_certificate(keystore, payload),
+        "GetCertificate" => {
+            let cert = keystore.existing_certificate(&required_text(payload, "CertificateID")?)?;
+            let body = x509_certificate(keystore, "Certificate", cert);
+            Ok(respond(op, &body))
+        }
+        "GetAllCertificates" => {
+            let body: String = keystore
+                .certificates
+                .iter()
+                .map(|c| x509_certificate(keystore, "Certificate", c))
+                .collect();
+            Ok(respond(op, &body))
+        }
+        "DeleteCertificate" => {
+            let id = required_text(payload, "CertificateID")?;
+            keystore.existing_certificate(&id)?;
+            if keystore
+                .paths
+                .iter()
+                .any(|p| p.certificate_ids.contains(&id))
+            {
+                return Err(reference_exists(
+                    "A certification path refers to this certificate",
+                ));
+            }
+            keystore.certificates.retain(|c| c.id != id);
+            Ok(respond(op, ""))
+        }
+        "CreateCertificationPath" => create_path(keystore, payload),
+        "GetCertificationPath" => {
+            let path = keystore.existing_path(&required_text(payload, "CertificationPathID")?)?;
+            let ids: String = path
+                .certificate_ids
+                .iter()
+                .map(|id| element("CertificateID", id))
+                .collect();
+            let alias = path
+                .alias
+                .as_deref()
+                .map(|a| element("Alias", a))
+                .unwrap_or_default();
+            let body = format!(
+                "<tas:CertificationPath><tas:CertificateIDs>{ids}</tas:CertificateIDs>{alias}</tas:CertificationPath>"
+            );
+            Ok(respond(op, &body))
+        }
+        "GetAllCertificationPaths" => {
+            let body: String = keystore
+                .paths
+                .iter()
+                .map(|p| element("CertificationPathID", &p.id))
+                .collect();
+            Ok(respond(op, &body))
+        }
+        "DeleteCertificationPath" => {
+            let id = required_text(payload, "CertificationPathID")?;
+            keystore.existing_path(&id)?;
+            if keystore.assigned.contains(&id) {
+                return Err(reference_exists(
+                    "The certification path is assigned to the TLS server",
+                ));
+            }
+            keystore.paths.retain(|p| p.id != id);
+            Ok(respond(op, ""))
+        }
+        "AddServerCertificateAssignment" => {
+            let id = required_text(payload, "CertificationPathID")?;
+            keystore.check_path_servable(&id)?;
+            if !keystore.assigned.contains(&id) {
+                if keystore.assigned.len() >= MAX_TLS_PATHS {
+                    return Err(SimFault::receiver(
+                        &["Action", "MaximumNumberOfTLSCertificationPathsReached"],
+                        "A certification path is already assigned; use ReplaceServerCertificateAssignment",
+                    ));
+                }
+                keystore.assigned.push(id);
+            }
+            Ok(respond(op, ""))
+        }
+        "RemoveServerCertificateAssignment" => {
+            let id = required_text(payload, "CertificationPathID")?;
+            if !keystore.assigned.contains(&id) {
+                return Err(SimFault::invalid_arg(
+                    "CertificationPathID",
+                    "The certification path is not assigned to the TLS server",
+                ));
+            }
+            keystore.assigned.retain(|a| *a != id);
+            Ok(respond(op, ""))
+        }
+        "ReplaceServerCertificateAssignment" => {
+            let old = required_text(payload, "OldCertificationPathID")?;
+            let new = required_text(payload, "NewCertificationPathID")?;
+            if !keystore.assigned.contains(&old) {
+                return Err(SimFault::invalid_arg(
+                    "CertificationPathID",
+                    "The old certification path is not assigned to the TLS server",
+                ));
+            }
+            keystore.check_path_servable(&new)?;
+            keystore.assigned.retain(|a| *a != old && *a != new);
+            keystore.assigned.push(new);
+            Ok(respond(op, ""))
+        }
+        "GetAssignedServerCertificates" => {
+            let body: String = keystore
+                .assigned
+                .iter()
+                .map(|id| element("CertificationPathID", id))
+                .collect();
+            Ok(respond(op, &body))
+        }
+        _ => Err(SimFault::action_not_supported()),
+    }
+}
+
+fn create_rsa_key_pair(
+    keystore: &mut Keystore,
+    payload: roxmltree::Node<'_, '_>,
+) -> Result<String, SimFault> {
+    let bits: usize = match required_text(payload, "KeyLength")?.trim() {
+        "2048" => 2048,
+        "3072" => 3072,
+        "4096" => 4096,
+        _ => {
+            return Err(SimFault::invalid_arg(
+                "KeyLength",
+                "Supported key lengths are 2048, 3072 and 4096",
+            ))
+        }
+    };
+    let alias = optional_text(payload, "Alias");
+    let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), bits).map_err(|e| {
+        SimFault::receiver(
+            &["Action", "KeyGenerationFailed"],
+            format!("RSA key generation failed: {e}"),
+        )
+    })?;
+    let pkcs8 = private.to_pkcs8_der().map_err(|e| {
+        SimFault::receiver(
+            &["Action", "KeyGenerationFailed"],
+            format!("PKCS#8 encoding failed: {e}"),
+        )
+    })?;
+    let public = private.to_public_key().to_pkcs1_der().map_err(|e| {
+        SimFault::receiver(
+            &["Action", "KeyGenerationFailed"],
+            format!("public key encoding failed: {e}"),
+        )
+    })?;
+    let id = keystore.fresh_id("key");
+    keystore.keys.push(StoredKey {
+        id: id.clone(),
+        alias,
+        private_pkcs8_der: Some(pkcs8.as_bytes().to_vec()),
+        public_key_der: public.as_bytes().to_vec(),
+        externally_generated: false,
+    });
+    // Generation already finished, so the estimate is zero (advancedsecurity.wsdl, CreateRSAKeyPairResponse).
+    Ok(respond(
+        "CreateRSAKeyPair",
+        &format!(
+            "{}<tas:EstimatedCreationTime>PT0S</tas:EstimatedCreationTime>",
+            element("KeyID", &id)
+        ),
+    ))
+}
+
+fn create_csr(
+    keystore: &mut Keystore,
+    payload: roxmltree::Node<'_, '_>,
+) -> Result<String, SimFault> {
+    let key_id = required_text(payload, "KeyID")?;
+    let alg = signature_algorithm(payload)?;
+    let key_pair = keystore.signing_key(&key_id, alg)?;
+    let subject = child(payload, "Subject")
+        .ok_or_else(|| SimFault::invalid_arg("InvalidDNFormat", "Subject is missing"))?;
+    let mut params = CertificateParams::default();
+    params.distinguished_name = distinguished_name(subject)?;
+    let mut attributes = Vec::new();
+    for attribute in children(payload, "CSRAttribute") {
+        if let Some(ext) = child(attribute, "X509v3Extension") {
+            params.custom_extensions.push(extension(ext)?);
+        } else if let Some(basic) = child(attribute, "BasicRequestAttribute") {
+            attributes.push(basic_attribute(basic)?);
+        } else {
+            return Err(SimFault::invalid_arg(
+                "CSRAttributeNotSupported",
+                "Unsupported CSR attribute",
+            ));
+        }
+    }
+    let csr = params
+        .serialize_request_with_attributes(&key_pair, attributes)
+        .map_err(|e| {
+            SimFault::invalid_arg("InvalidDNFormat", format!("Cannot build the CSR: {e}"))
+        })?;
+    Ok(respond(
+        "CreatePKCS10CSR",
+        &element("PKCS10CSR", &b64(csr.der())),
+    ))
+}
+
+fn create_self_signed(
+    keystore: &mut Keystore,
+    payload: roxmltree::Node<'_, '_>,
+    now: OffsetDateTime,
+) -> Result<String, SimFault> {
+    let key_id = required_text(payload, "KeyID")?;
+    let alg = signature_algorithm(payload)?;
+    let key_pair = keystore.signing_key(&key_id, alg)?;
+    let subject = child(payload, "Subject")
+        .ok_or_else(|| SimFault::invalid_arg("InvalidDNFormat", "Subject is missing"))?;
+    let mut params = CertificateParams::default();
+    params.distinguished_name = distinguished_name(subject)?;
+    params.not_before = optional_date(payload, "notValidBefore")?.unwrap_or(now);
+    params.not_after =
+        optional_date(payload, "notValidAfter")?.unwrap_or(now + time::Duration::days(365));
+    if params.not_after <= params.not_before {
+        return Err(SimFault::invalid_arg(
+            "InvalidDateTime",
+            "notValidAfter must be later than notValidBefore",
+        ));
+    }
+    let mut serial = [0u8; 16];
+    rand::Rng::fill(&mut rand::thread_rng(), &mut serial);
+    serial[0] &= 0x7f;
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+    for ext in children(payload, "Extension") {
+        params.custom_extensions.push(extension(ext)?);
+    }
+    let cert = params.self_signed(&key_pair).map_err(|e| {
+        SimFault::invalid_arg(
+            "InvalidDNFormat",
+            format!("Cannot build the certificate: {e}"),
+        )
+    })?;
+    let id = keystore.fresh_id("cert");
+    keystore.certificates.push(StoredCertificate {
+        id: id.clone(),
+        alias: optional_text(payload, "Alias"),
+        key_id,
+        der: cert.der().to_vec(),
+    });
+    Ok(respond(
+        "CreateSelfSignedCertificate",
+        &element("CertificateID", &id),
+    ))
+}
+
+fn upload_certificate(
+    keystore: &mut Keystore,
+    payload: roxmltree::Node<'_, '_>,
+) -> Result<String, SimFault> {
+    let bad = |why: &str| {
+        SimFault::invalid_arg(
+            "BadCertificate",
+            format!("The certificate cannot be processed: {why}"),
+        )
+    };
+    let text = required_text(payload, "Certificate")?;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(text.split_whitespace().collect::<String>())
+        .map_err(|_| bad("not base64"))?;
+    let public_key_der = {
+        let (rest, cert) =
+            x509_parser::parse_x509_certificate(&der).map_err(|_| bad("not DER X.509"))?;
+        if !rest.is_empty() {
+            return Err(bad("trailing data after the certificate"));
+        }
+        cert.public_key().subject_public_key.data.to_vec()
+    };
+    let private_key_required =
+        optional_text(payload, "PrivateKeyRequired").is_some_and(|v| xs_bool(&v));
+    let matching = keystore
+        .keys
+        .iter()
+        .find(|k| k.public_key_der == public_key_der);
+    let key_id = match matching {
+        Some(key) if key.private_pkcs8_der.is_some() || !private_key_required => key.id.clone(),
+        _ if private_key_required => {
+            return Err(SimFault::invalid_arg(
+                "NoMatchingPrivateKey",
+                "No key pair with a private key matching the certificate's public key exists",
+            ))
+        }
+        _ => {
+            // §5.2.3 UploadCertificate: without a matching key, the public key is stored as a new key.
+            let id = keystore.fresh_id("key");
+            keystore.keys.push(StoredKey {
+                id: id.clone(),
+                alias: optional_text(payload, "KeyAlias"),
+                private_pkcs8_der: None,
+                public_key_der,
+                externally_generated: true,
+            });
+            id
+        }
+    };
+    let id = keystore.fresh_id("cert");
+    keystore.certificates.push(StoredCertificate {
+        id: id.clone(),
+        alias: optional_text(payload, "Alias"),
+        key_id: key_id.clone(),
+        der,
+    });
+    Ok(respond(
+        "UploadCertificate",
+        &format!(
+            "{}{}",
+            element("CertificateID", &id),
+            element("KeyID", &key_id)
+        ),
+    ))
+}
+
+fn create_path(
+    keystore: &mut Keystore,
+    payload: roxmltree::Node<'_, '_>,
+) -> Result<String, SimFault> {
+    let ids: Vec<String> = child(payload, "CertificateIDs")
+        .map(|list| children(list, "CertificateID").map(text).collect())
+        .unwrap_or_default();
+    if ids.is_empty() {
+        return Err(SimFault::invalid_arg(
+            "CertificateID",
+            "A certification path needs at least one certificate",
+        ));
+    }
+    let mut ders = Vec::new();
+    for id in &ids {
+        ders.push(keystore.existing_certificate(id)?.der.clone());
+    }
+    // RFC 5280 §6.1: in a path, each certificate's issuer is the subject of the next one.
+    for pair in ders.windows(2) {
+        let chained = match (
+            x509_parser::parse_x509_certificate(&pair[0]),
+            x509_parser::parse_x509_certificate(&pair[1]),
+        ) {
+            (Ok((_, child_cert)), Ok((_, parent))) => {
+                child_cert.issuer().as_raw() == parent.subject().as_raw()
+            }
+            _ => false,
+        };
+        if !chained {
+            return Err(SimFault::invalid_arg(
+                "InvalidCertificateChain",
+                "Each certificate must be issued by the next one in the path",
+            ));
+        }
+    }
+    let id = keystore.fresh_id("path");
+    keystore.paths.push(StoredPath {
+        id: id.clone(),
+        alias: optional_text(payload, "Alias"),
+        certificate_ids: ids,
+    });
+    Ok(respond(
+        "CreateCertificationPath",
+        &element("CertificationPathID", &id),
+    ))
+}
+
+/// Maps the request's `SignatureAlgorithm/algorithm` OID to an rcgen algorithm (RFC 4055 §5).
+fn signature_algorithm(
+    payload: roxmltree::Node<'_, '_>,
+) -> Result<&'static SignatureAlgorithm, SimFault> {
+    let oid = child(payload, "SignatureAlgorithm")
+        .and_then(|a| child(a, "algorithm"))
+        .map(text)
+        .ok_or_else(|| {
+            SimFault::invalid_arg(
+                "SignatureAlgorithmNotSupported",
+                "SignatureAlgorithm is missing",
+            )
+        })?;
+    match oid.trim() {
+        "1.2.840.113549.1.1.11" => Ok(&rcgen::PKCS_RSA_SHA256),
+        "1.2.840.113549.1.1.12" => Ok(&rcgen::PKCS_RSA_SHA384),
+        "1.2.840.113549.1.1.13" => Ok(&rcgen::PKCS_RSA_SHA512),
+        _ => Err(SimFault::invalid_arg(
+            "SignatureAlgorithmNotSupported",
+            "Supported signature algorithms are sha256/384/512WithRSAEncryption",
+        )),
+    }
+}
+
+/// Builds an X.501 name from a `tas:DistinguishedName`, attribute types per RFC 4519.
+fn distinguished_name(subject: roxmltree::Node<'_, '_>) -> Result<DistinguishedName, SimFault> {
+    let mut dn = DistinguishedName::new();
+    for node in subject.children().filter(|n| n.is_element()) {
+        let value = text(node);
+        let ty = match node.tag_name().name() {
+            "Country" => DnType::CountryName,
+            "Organization" => DnType::OrganizationName,
+            "OrganizationalUnit" => DnType::OrganizationalUnitName,
+            "StateOrProvinceName" => DnType::StateOrProvinceName,
+            "CommonName" => DnType::CommonName,
+            "Locality" => DnType::LocalityName,
+            "DistinguishedNameQualifier" => DnType::CustomDnType(vec![2, 5, 4, 46]),
+            "SerialNumber" => DnType::CustomDnType(vec![2, 5, 4, 5]),
+            "Title" => DnType::CustomDnType(vec![2, 5, 4, 12]),
+            "Surname" => DnType::CustomDnType(vec![2, 5, 4, 4]),
+            "GivenName" => DnType::CustomDnType(vec![2, 5, 4, 42]),
+            "Initials" => DnType::CustomDnType(vec![2, 5, 4, 43]),
+            "Pseudonym" => DnType::CustomDnType(vec![2, 5, 4, 65]),
+            "GenerationQualifier" => DnType::CustomDnType(vec![2, 5, 4, 44]),
+            "GenericAttribute" => {
+                let oid = child(node, "Type").map(text).unwrap_or_default();
+                let value = child(node, "Value").map(text).unwrap_or_default();
+                dn.push(
+                    DnType::from_oid(&parse_oid(&oid, "InvalidDNFormat")?),
+                    value,
+                );
+                continue;
+            }
+            "anyAttribute" => {
+                for dc in children(node, "DomainComponent") {
+                    dn.push(
+                        DnType::CustomDnType(vec![0, 9, 2342, 19200300, 100, 1, 25]),
+                        text(dc),
+                    );
+                }
+                continue;
+            }
+            other => {
+                return Err(SimFault::invalid_arg(
+                    "InvalidDNFormat",
+                    format!("Distinguished name attribute {other} is not supported"),
+                ))
+            }
+        };
+        dn.push(ty, value);
+    }
+    Ok(dn)
+}
+
+/// A `tas:X509v3Extension` as an rcgen extension; `extnValue` is the DER of the extension value.
+fn extension(node: roxmltree::Node<'_, '_>) -> Result<CustomExtension, SimFault> {
+    let oid = parse_oid(&required_text(node, "extnOID")?, "CSRAttributeNotSupported")?;
+    let value = base64::engine::general_purpose::STANDARD
+        .decode(
+            required_text(node, "extnValue")?
+                .split_whitespace()
+                .collect::<String>(),
+        )
+        .map_err(|_| {
+            SimFault::invalid_arg("CSRAttributeNotSupported", "extnValue is not base64")
+        })?;
+    let mut ext = CustomExtension::from_oid_content(&oid, value);
+    ext.set_criticality(optional_text(node, "critical").is_some_and(|v| xs_bool(&v)));
+    Ok(ext)
+}
+
+/// A `tas:BasicRequestAttribute` as a PKCS#10 attribute (RFC 2986 §4.1). rcgen needs a static OID,
+/// so the attributes of RFC 2985 §5.4 that make sense in a request are accepted.
+fn basic_attribute(node: roxmltree::Node<'_, '_>) -> Result<rcgen::Attribute, SimFault> {
+    const KNOWN: &[&[u64]] = &[
+        &[1, 2, 840, 113549, 1, 9, 7], // challengePassword
+        &[1, 2, 840, 113549, 1, 9, 2], // unstructuredName
+    ];
+    let oid = parse_oid(&required_text(node, "OID")?, "CSRAttributeNotSupported")?;
+    let oid = KNOWN
+        .iter()
+        .find(|k| **k == oid.as_slice())
+        .ok_or_else(|| {
+            SimFault::invalid_arg(
+                "CSRAttributeNotSupported",
+                "Unsupported basic request attribute",
+            )
+        })?;
+    let value = base64::engine::general_purpose::STANDARD
+        .decode(
+            required_text(node, "value")?
+                .split_whitespace()
+                .collect::<String>(),
+        )
+        .map_err(|_| SimFault::invalid_arg("CSRAttributeNotSupported", "value is not base64"))?;
+    // The attribute's values are a SET OF; the request carries one value.
+    let mut values = vec![0x31];
+    values.extend(der_length(value.len()));
+    values.extend(value);
+    Ok(rcgen::Attribute { oid, values })
+}
+
+fn der_length(len: usize) -> Vec<u8> {
+    if len < 0x80 {
+        return vec![len as u8];
+    }
+    let bytes: Vec<u8> = len
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|b| *b == 0)
+        .collect();
+    let mut out = vec![0x80 | bytes.len() as u8];
+    out.extend(bytes);
+    out
+}
+
+fn parse_oid(dotted: &str, fault: &'static str) -> Result<Vec<u64>, SimFault> {
+    let arcs = dotted
+        .trim()
+        .split('.')
+        .map(|arc| arc.parse::<u64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| SimFault::invalid_arg(fault, format!("Not a dot-decimal OID: {dotted}")))?;
+    if arcs.len() < 2 {
+        return Err(SimFault::invalid_arg(
+            fault,
+            format!("Not a dot-decimal OID: {dotted}"),
+        ));
+    }
+    Ok(arcs)
+}
+
+fn optional_date(
+    payload: roxmltree::Node<'_, '_>,
+    name: &'static str,
+) -> Result<Option<OffsetDateTime>, SimFault> {
+    optional_text(payload, name)
+        .map(|v| {
+            OffsetDateTime::parse(v.trim(), &Rfc3339).map_err(|_| {
+                SimFault::invalid_arg("InvalidDateTime", format!("{name} is not an xs:dateTime"))
+            })
+        })
+        .transpose()
+}
+
+fn capabilities() -> String {
+    "<tas:Capabilities>\
+     <tas:KeystoreCapabilities MaximumNumberOfKeys=\"32\" MaximumNumberOfCertificates=\"32\" \
+     MaximumNumberOfCertificationPaths=\"16\" RSAKeyPairGeneration=\"true\" RSAKeyLengths=\"2048 3072 4096\" \
+     PKCS10ExternalCertificationWithRSA=\"true\" PKCS10=\"true\" SelfSignedCertificateCreationWithRSA=\"true\" \
+     SelfSignedCertificateCreation=\"true\" X509Versions=\"3\" KeyPairGeneration=\"RSA\">\
+     <tas:SignatureAlgorithms><tas:algorithm>1.2.840.113549.1.1.11</tas:algorithm></tas:SignatureAlgorithms>\
+     <tas:SignatureAlgorithms><tas:algorithm>1.2.840.113549.1.1.12</tas:algorithm></tas:SignatureAlgorithms>\
+     <tas:SignatureAlgorithms><tas:algorithm>1.2.840.113549.1.1.13</tas:algorithm></tas:SignatureAlgorithms>\
+     </tas:KeystoreCapabilities>\
+     <tas:TLSServerCapabilities TLSServerSupported=\"1.2 1.3\" MaximumNumberOfTLSCertificationPaths=\"1\" \
+     TLSClientAuthSupported=\"false\"/>\
+     </tas:Capabilities>"
+        .to_string()
+}
+
+fn key_attribute(key: &StoredKey) -> String {
+    let alias = key
+        .alias
+        .as_deref()
+        .map(|a| element("Alias", a))
+        .unwrap_or_default();
+    format!(
+        "<tas:KeyAttribute>{}{alias}<tas:hasPrivateKey>{}</tas:hasPrivateKey><tas:KeyStatus>ok</tas:KeyStatus>\
+         <tas:externallyGenerated>{}</tas:externallyGenerated><tas:securelyStored>false</tas:securelyStored>\
+         </tas:KeyAttribute>",
+        element("KeyID", &key.id),
+        key.private_pkcs8_der.is_some(),
+        key.externally_generated,
+    )
+}
+
+fn x509_certificate(keystore: &Keystore, name: &str, cert: &StoredCertificate) -> String {
+    let alias = cert
+        .alias
+        .as_deref()
+        .map(|a| element("Alias", a))
+        .unwrap_or_default();
+    let has_private = keystore
+        .key(&cert.key_id)
+        .is_some_and(|k| k.private_pkcs8_der.is_some());
+    format!(
+        "<tas:{name}>{}{}{alias}{}<tas:HasPrivateKey>{has_private}</tas:HasPrivateKey></tas:{name}>",
+        element("CertificateID", &cert.id),
+        element("KeyID", &cert.key_id),
+        element("CertificateContent", &b64(&cert.der)),
+    )
+}
+
+fn reference_exists(reason: &str) -> SimFault {
+    SimFault::receiver(&["Action", "ReferenceExists"], reason)
+}
+
+fn respond(op: &str, body: &str) -> String {
+    format!("<tas:{op}Response xmlns:tas=\"{TAS_NS}\">{body}</tas:{op}Response>")
+}
+
+fn element(name: &str, value: &str) -> String {
+    format!(
+        "<tas:{name}>{}</tas:{name}>",
+        quick_xml::escape::escape(value)
+    )
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn xs_bool(value: &str) -> bool {
+    matches!(value.trim(), "true" | "1")
+}
+
+fn children<'a, 'i: 'a>(
+    node: roxmltree::Node<'a, 'i>,
+    name: &'static str,
+) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> {
+    node.children().filter(move |n| {
+        n.is_element() && n.tag_name().name() == name && n.tag_name().namespace() == Some(TAS_NS)
+    })
+}
+
+fn child<'a, 'i: 'a>(
+    node: roxmltree::Node<'a, 'i>,
+    name: &'static str,
+) -> Option<roxmltree::Node<'a, 'i>> {
+    children(node, name).next()
+}
+
+fn text(node: roxmltree::Node<'_, '_>) -> String {
+    node.text().unwrap_or_default().trim().to_string()
+}
+
+fn optional_text(node: roxmltree::Node<'_, '_>, name: &'static str) -> Option<String> {
+    child(node, name).map(text)
+}
+
+fn required_text(node: roxmltree::Node<'_, '_>, name: &'static str) -> Result<String, SimFault> {
+    optional_text(node, name)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| SimFault::sender(&["InvalidArgs"], format!("{name} is missing")))
 }
