@@ -925,3 +925,347 @@ fn required_text(node: roxmltree::Node<'_, '_>, name: &'static str) -> Result<St
         .filter(|v| !v.is_empty())
         .ok_or_else(|| SimFault::sender(&["InvalidArgs"], format!("{name} is missing")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{BasicConstraints, CertificateSigningRequestParams, IsCa, Issuer};
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+
+    /// Sends `<tas:{op}>{body}</tas:{op}>` to the keystore, as the SOAP layer would.
+    fn call(ks: &mut Keystore, op: &str, body: &str) -> Result<String, SimFault> {
+        let xml = format!("<tas:{op} xmlns:tas=\"{TAS_NS}\">{body}</tas:{op}>");
+        let doc = roxmltree::Document::parse(&xml).expect("request is well-formed");
+        handle(ks, op, doc.root_element(), now())
+    }
+
+    /// Text of the first element named `name` in a response.
+    fn field(xml: &str, name: &str) -> String {
+        let doc = roxmltree::Document::parse(xml).expect("response is well-formed");
+        let node = doc
+            .descendants()
+            .find(|n| n.tag_name().name() == name)
+            .expect("field present");
+        node.text().unwrap_or_default().to_string()
+    }
+
+    fn create_key(ks: &mut Keystore) -> String {
+        field(
+            &call(
+                ks,
+                "CreateRSAKeyPair",
+                "<tas:KeyLength>2048</tas:KeyLength>",
+            )
+            .expect("key"),
+            "KeyID",
+        )
+    }
+
+    /// subjectAltName extension value (RFC 5280 §4.2.1.6): dNSName camera.local, iPAddress 127.0.0.1.
+    fn san_der() -> Vec<u8> {
+        let mut names = vec![0x82, 12];
+        names.extend(b"camera.local");
+        names.extend([0x87, 4, 127, 0, 0, 1]);
+        let mut der = vec![0x30, names.len() as u8];
+        der.extend(names);
+        der
+    }
+
+    fn csr_request(key_id: &str) -> String {
+        format!(
+            "<tas:Subject><tas:Country>DE</tas:Country><tas:Organization>Camward Test</tas:Organization>\
+             <tas:CommonName>camera.local</tas:CommonName></tas:Subject><tas:KeyID>{key_id}</tas:KeyID>\
+             <tas:CSRAttribute><tas:X509v3Extension><tas:extnOID>2.5.29.17</tas:extnOID>\
+             <tas:critical>false</tas:critical><tas:extnValue>{}</tas:extnValue></tas:X509v3Extension></tas:CSRAttribute>\
+             <tas:SignatureAlgorithm><tas:algorithm>1.2.840.113549.1.1.11</tas:algorithm></tas:SignatureAlgorithm>",
+            b64(&san_der())
+        )
+    }
+
+    struct TestCa {
+        issuer: Issuer<'static, KeyPair>,
+        der: Vec<u8>,
+    }
+
+    fn test_ca() -> TestCa {
+        let key = KeyPair::generate().expect("ECDSA key");
+        let mut params = CertificateParams::default();
+        params.distinguished_name = DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "Camward Test CA");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).expect("CA cert");
+        TestCa {
+            der: cert.der().to_vec(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    fn openssl_verifies_csr(der: &[u8]) -> bool {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("csr.der");
+        std::fs::write(&path, der).expect("write csr");
+        let out = std::process::Command::new("openssl")
+            .args(["req", "-verify", "-noout", "-inform", "DER", "-in"])
+            .arg(&path)
+            .output()
+            .expect("openssl runs");
+        // OpenSSL 3 exits 0 even when the self-signature fails, so its verdict line is checked too.
+        let verdict = String::from_utf8_lossy(&out.stderr).to_string()
+            + &String::from_utf8_lossy(&out.stdout);
+        out.status.success() && verdict.contains("verify OK")
+    }
+
+    #[test]
+    fn keystore_lifecycle_from_key_to_served_identity() {
+        let mut ks = Keystore::default();
+        let key_id = create_key(&mut ks);
+        assert_eq!(
+            field(
+                &call(
+                    &mut ks,
+                    "GetKeyStatus",
+                    &format!("<tas:KeyID>{key_id}</tas:KeyID>")
+                )
+                .unwrap(),
+                "KeyStatus"
+            ),
+            "ok"
+        );
+
+        let csr_b64 = field(
+            &call(&mut ks, "CreatePKCS10CSR", &csr_request(&key_id)).unwrap(),
+            "PKCS10CSR",
+        );
+        let csr_der = base64::engine::general_purpose::STANDARD
+            .decode(csr_b64)
+            .unwrap();
+        assert!(
+            openssl_verifies_csr(&csr_der),
+            "openssl must accept the CSR signature"
+        );
+        // A CSR with a flipped signature bit must not verify, or the check above proves nothing.
+        let mut broken = csr_der.clone();
+        let last = broken.len() - 1;
+        broken[last] ^= 1;
+        assert!(!openssl_verifies_csr(&broken));
+
+        // The CA signs the request; rcgen re-checks the signature and carries the requested SANs.
+        let ca = test_ca();
+        let request = CertificateSigningRequestParams::from_der(&csr_der.clone().into()).unwrap();
+        assert_eq!(
+            request.params.subject_alt_names.len(),
+            2,
+            "SANs carried from the request"
+        );
+        let leaf = request.signed_by(&ca.issuer).unwrap();
+
+        let upload = |ks: &mut Keystore, der: &[u8], required: bool| {
+            call(
+                ks,
+                "UploadCertificate",
+                &format!(
+                    "<tas:Certificate>{}</tas:Certificate><tas:Alias>a</tas:Alias>\
+                     <tas:PrivateKeyRequired>{required}</tas:PrivateKeyRequired>",
+                    b64(der)
+                ),
+            )
+        };
+        let reply = upload(&mut ks, leaf.der(), true).unwrap();
+        let leaf_id = field(&reply, "CertificateID");
+        assert_eq!(
+            field(&reply, "KeyID"),
+            key_id,
+            "the certificate is linked to the key that made the CSR"
+        );
+        let ca_reply = upload(&mut ks, &ca.der, false).unwrap();
+        let ca_id = field(&ca_reply, "CertificateID");
+        assert_ne!(field(&ca_reply, "KeyID"), key_id);
+
+        // A path in the wrong order is not a chain.
+        let wrong = format!("<tas:CertificateIDs><tas:CertificateID>{ca_id}</tas:CertificateID><tas:CertificateID>{leaf_id}</tas:CertificateID></tas:CertificateIDs>");
+        assert_eq!(
+            call(&mut ks, "CreateCertificationPath", &wrong)
+                .unwrap_err()
+                .subcodes,
+            ["InvalidArgVal", "InvalidCertificateChain"]
+        );
+        let ids = format!("<tas:CertificateIDs><tas:CertificateID>{leaf_id}</tas:CertificateID><tas:CertificateID>{ca_id}</tas:CertificateID></tas:CertificateIDs>");
+        let path_id = field(
+            &call(&mut ks, "CreateCertificationPath", &ids).unwrap(),
+            "CertificationPathID",
+        );
+
+        assert!(ks.assigned_server_identity().is_none());
+        call(
+            &mut ks,
+            "AddServerCertificateAssignment",
+            &format!("<tas:CertificationPathID>{path_id}</tas:CertificationPathID>"),
+        )
+        .unwrap();
+        let identity = ks.assigned_server_identity().expect("assigned");
+        assert_eq!(
+            identity.chain_der,
+            vec![leaf.der().to_vec(), ca.der.clone()]
+        );
+        let expected_key = ks
+            .key(&key_id)
+            .and_then(|k| k.private_pkcs8_der.clone())
+            .unwrap();
+        assert_eq!(identity.key_pkcs8_der, expected_key);
+        assert_eq!(
+            field(
+                &call(&mut ks, "GetAssignedServerCertificates", "").unwrap(),
+                "CertificationPathID"
+            ),
+            path_id
+        );
+
+        // Referenced objects cannot be deleted out from under the TLS server.
+        let fault = call(
+            &mut ks,
+            "DeleteCertificationPath",
+            &format!("<tas:CertificationPathID>{path_id}</tas:CertificationPathID>"),
+        )
+        .unwrap_err();
+        assert_eq!(fault.subcodes, ["Action", "ReferenceExists"]);
+        let fault = call(
+            &mut ks,
+            "DeleteKey",
+            &format!("<tas:KeyID>{key_id}</tas:KeyID>"),
+        )
+        .unwrap_err();
+        assert_eq!(fault.subcodes, ["Action", "ReferenceExists"]);
+
+        call(
+            &mut ks,
+            "RemoveServerCertificateAssignment",
+            &format!("<tas:CertificationPathID>{path_id}</tas:CertificationPathID>"),
+        )
+        .unwrap();
+        assert!(ks.assigned_server_identity().is_none());
+        // The Debug output names IDs only, never key material.
+        let debug = format!("{ks:?}");
+        assert!(debug.contains(&key_id) && debug.len() < 400, "{debug}");
+    }
+
+    #[test]
+    fn upload_refuses_a_certificate_whose_private_key_is_elsewhere() {
+        let mut ks = Keystore::default();
+        create_key(&mut ks);
+        let ca = test_ca();
+        let body = format!("<tas:Certificate>{}</tas:Certificate><tas:PrivateKeyRequired>true</tas:PrivateKeyRequired>", b64(&ca.der));
+        let fault = call(&mut ks, "UploadCertificate", &body).unwrap_err();
+        assert_eq!(fault.subcodes, ["InvalidArgVal", "NoMatchingPrivateKey"]);
+        assert!(
+            ks.certificates.is_empty() && ks.keys.len() == 1,
+            "nothing stored on refusal"
+        );
+    }
+
+    #[test]
+    fn self_signed_certificate_is_real_and_servable() {
+        let mut ks = Keystore::default();
+        let key_id = create_key(&mut ks);
+        let body = format!(
+            "<tas:Subject><tas:CommonName>cam-1</tas:CommonName></tas:Subject><tas:KeyID>{key_id}</tas:KeyID>\
+             <tas:Alias>web</tas:Alias><tas:notValidBefore>2026-01-01T00:00:00Z</tas:notValidBefore>\
+             <tas:notValidAfter>2027-01-01T00:00:00Z</tas:notValidAfter>\
+             <tas:SignatureAlgorithm><tas:algorithm>1.2.840.113549.1.1.11</tas:algorithm></tas:SignatureAlgorithm>"
+        );
+        let cert_id = field(
+            &call(&mut ks, "CreateSelfSignedCertificate", &body).unwrap(),
+            "CertificateID",
+        );
+        let reply = call(
+            &mut ks,
+            "GetCertificate",
+            &format!("<tas:CertificateID>{cert_id}</tas:CertificateID>"),
+        )
+        .unwrap();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(field(&reply, "CertificateContent"))
+            .unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        assert_eq!(cert.subject().to_string(), "CN=cam-1");
+        assert_eq!(cert.issuer().to_string(), "CN=cam-1");
+        assert_eq!(cert.validity().not_before.timestamp(), 1_767_225_600);
+        cert.verify_signature(None)
+            .expect("self-signature verifies");
+        assert_eq!(field(&reply, "HasPrivateKey"), "true");
+    }
+
+    #[test]
+    fn malformed_requests_are_refused_with_specific_faults() {
+        let mut ks = Keystore::default();
+        let sub = |r: Result<String, SimFault>| r.unwrap_err().subcodes;
+        assert_eq!(
+            sub(call(
+                &mut ks,
+                "CreateRSAKeyPair",
+                "<tas:KeyLength>1024</tas:KeyLength>"
+            )),
+            ["InvalidArgVal", "KeyLength"]
+        );
+        assert_eq!(
+            sub(call(
+                &mut ks,
+                "UploadCertificate",
+                "<tas:Certificate>AAAA</tas:Certificate>"
+            )),
+            ["InvalidArgVal", "BadCertificate"]
+        );
+        assert_eq!(
+            sub(call(
+                &mut ks,
+                "UploadCertificate",
+                "<tas:Certificate>!!</tas:Certificate>"
+            )),
+            ["InvalidArgVal", "BadCertificate"]
+        );
+        assert_eq!(
+            sub(call(&mut ks, "GetKeyStatus", "<tas:KeyID>nope</tas:KeyID>")),
+            ["InvalidArgVal", "KeyID"]
+        );
+        assert_eq!(
+            sub(call(&mut ks, "CreatePKCS10CSR", &csr_request("nope"))),
+            ["InvalidArgVal", "KeyID"]
+        );
+        let unknown = "<tas:CertificateIDs><tas:CertificateID>cert99</tas:CertificateID></tas:CertificateIDs>";
+        assert_eq!(
+            sub(call(&mut ks, "CreateCertificationPath", unknown)),
+            ["InvalidArgVal", "CertificateID"]
+        );
+        assert_eq!(
+            sub(call(
+                &mut ks,
+                "AddServerCertificateAssignment",
+                "<tas:CertificationPathID>p</tas:CertificationPathID>"
+            )),
+            ["InvalidArgVal", "CertificationPathID"]
+        );
+        let key_id = create_key(&mut ks);
+        let md5 = csr_request(&key_id).replace("1.2.840.113549.1.1.11", "1.2.840.113549.1.1.4");
+        assert_eq!(
+            sub(call(&mut ks, "CreatePKCS10CSR", &md5)),
+            ["InvalidArgVal", "SignatureAlgorithmNotSupported"]
+        );
+        assert_eq!(
+            sub(call(&mut ks, "SetCertificationPath", "")),
+            ["ActionNotSupported"]
+        );
+        assert_eq!(access_class("SetCertificationPath"), None);
+        assert_eq!(
+            access_class("GetAllKeys"),
+            Some(AccessClass::ReadSystemSecret)
+        );
+        assert_eq!(
+            access_class("UploadCertificate"),
+            Some(AccessClass::WriteSystem)
+        );
+    }
+}
