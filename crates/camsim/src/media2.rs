@@ -659,3 +659,166 @@ fn required_text(node: roxmltree::Node<'_, '_>, name: &'static str) -> Result<St
         .filter(|v| !v.is_empty())
         .ok_or_else(|| SimFault::sender(&["InvalidArgs"], format!("{name} is missing")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(media: &mut MediaState, op: &str, body: &str) -> Result<String, SimFault> {
+        let xml =
+            format!("<tr2:{op} xmlns:tr2=\"{TR2_NS}\" xmlns:tt=\"{TT_NS}\">{body}</tr2:{op}>");
+        let doc = roxmltree::Document::parse(&xml).expect("request is well-formed");
+        handle(media, op, doc.root_element(), "127.0.0.1:8080", 554)
+    }
+
+    fn texts(xml: &str, name: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(xml).expect("response is well-formed");
+        doc.descendants()
+            .filter(|n| n.tag_name().name() == name)
+            .map(|n| n.text().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn factory_profiles_and_filters() {
+        let mut media = MediaState::default();
+        let all = call(&mut media, "GetProfiles", "<tr2:Type>All</tr2:Type>").unwrap();
+        assert_eq!(texts(&all, "Name")[..1], ["MainStream".to_string()]);
+        assert_eq!(texts(&all, "Width"), ["1920", "640"]);
+        assert_eq!(texts(&all, "AutoStart"), ["true", "true", "true", "true"]);
+        assert_eq!(
+            texts(&all, "Encoding"),
+            ["H264", "MP4A-LATM", "H264", "MP4A-LATM"]
+        );
+        let bare = call(&mut media, "GetProfiles", "").unwrap();
+        assert!(
+            texts(&bare, "Width").is_empty(),
+            "without Type, no configurations"
+        );
+        let one = call(
+            &mut media,
+            "GetProfiles",
+            "<tr2:Token>profile_2</tr2:Token><tr2:Type>VideoEncoder</tr2:Type>",
+        )
+        .unwrap();
+        assert_eq!(texts(&one, "Width"), ["640"]);
+        assert!(
+            texts(&one, "Bitrate").is_empty(),
+            "audio encoder not requested"
+        );
+        let fault = call(
+            &mut media,
+            "GetProfiles",
+            "<tr2:Token>profile_9</tr2:Token>",
+        )
+        .unwrap_err();
+        assert_eq!(fault.subcodes, ["InvalidArgVal", "NoProfile"]);
+    }
+
+    #[test]
+    fn stream_uris_by_protocol() {
+        let mut media = MediaState::default();
+        let uri = |m: &mut MediaState, p: &str, t: &str| {
+            call(
+                m,
+                "GetStreamUri",
+                &format!(
+                    "<tr2:Protocol>{p}</tr2:Protocol><tr2:ProfileToken>{t}</tr2:ProfileToken>"
+                ),
+            )
+        };
+        assert_eq!(
+            texts(&uri(&mut media, "RtspUnicast", "profile_1").unwrap(), "Uri"),
+            ["rtsp://127.0.0.1:554/media/profile_1"]
+        );
+        assert_eq!(
+            texts(&uri(&mut media, "RTSPS", "profile_2").unwrap(), "Uri"),
+            ["rtsps://127.0.0.1:554/media/profile_2"]
+        );
+        assert_eq!(
+            texts(
+                &uri(&mut media, "RtspOverHttp", "profile_2").unwrap(),
+                "Uri"
+            ),
+            ["http://127.0.0.1:8080/media/profile_2"]
+        );
+        assert_eq!(
+            uri(&mut media, "RtspUnicast", "nope").unwrap_err().subcodes,
+            ["InvalidArgVal", "NoProfile"]
+        );
+        assert_eq!(
+            uri(&mut media, "Carrier", "profile_1")
+                .unwrap_err()
+                .subcodes,
+            ["InvalidArgVal", "InvalidStreamSetup"]
+        );
+        assert_eq!(
+            stream_uri("RTSP", "p", "[::1]:80", 554).unwrap(),
+            "rtsp://[::1]:554/media/p"
+        );
+    }
+
+    #[test]
+    fn hardening_turns_off_audio_and_multicast() {
+        let mut media = MediaState::default();
+        assert!(media.audio_in_use() && media.multicast_auto_start());
+        for p in ["profile_1", "profile_2"] {
+            call(&mut media, "RemoveConfiguration", &format!(
+                "<tr2:ProfileToken>{p}</tr2:ProfileToken><tr2:Configuration><tr2:Type>AudioEncoder</tr2:Type></tr2:Configuration>\
+                 <tr2:Configuration><tr2:Type>AudioSource</tr2:Type></tr2:Configuration>")).unwrap();
+        }
+        assert!(!media.audio_in_use());
+        let configs = call(&mut media, "GetVideoEncoderConfigurations", "").unwrap();
+        assert_eq!(texts(&configs, "UseCount"), ["1", "1"]);
+        for (token, n) in [("vec_1", 1), ("vec_2", 2)] {
+            let body = format!(
+                "<tr2:Configuration token=\"{token}\"><tt:Name>V</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding>\
+                 <tt:Resolution><tt:Width>1280</tt:Width><tt:Height>720</tt:Height></tt:Resolution>\
+                 <tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>239.0.0.{n}</tt:IPv4Address></tt:Address>\
+                 <tt:Port>0</tt:Port><tt:TTL>1</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:Quality>5</tt:Quality></tr2:Configuration>"
+            );
+            call(&mut media, "SetVideoEncoderConfiguration", &body).unwrap();
+        }
+        // The audio encoders still auto-start even though no profile uses them any more.
+        assert!(media.multicast_auto_start());
+        for token in ["aec_1", "aec_2"] {
+            let body = format!(
+                "<tr2:Configuration token=\"{token}\"><tt:Name>A</tt:Name><tt:UseCount>0</tt:UseCount><tt:Encoding>MP4A-LATM</tt:Encoding>\
+                 <tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>239.0.0.9</tt:IPv4Address></tt:Address>\
+                 <tt:Port>0</tt:Port><tt:TTL>1</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast>\
+                 <tt:Bitrate>64</tt:Bitrate><tt:SampleRate>16</tt:SampleRate></tr2:Configuration>"
+            );
+            call(&mut media, "SetAudioEncoderConfiguration", &body).unwrap();
+        }
+        assert!(!media.multicast_auto_start());
+        let configs = call(
+            &mut media,
+            "GetVideoEncoderConfigurations",
+            "<tr2:ProfileToken>profile_1</tr2:ProfileToken>",
+        )
+        .unwrap();
+        assert_eq!(texts(&configs, "Width"), ["1280"]);
+        // Audio can be put back.
+        call(&mut media, "AddConfiguration", "<tr2:ProfileToken>profile_1</tr2:ProfileToken><tr2:Configuration><tr2:Type>AudioEncoder</tr2:Type><tr2:Token>aec_1</tr2:Token></tr2:Configuration>").unwrap();
+        assert!(media.audio_in_use());
+        let bad = "<tr2:Configuration token=\"vec_1\"><tt:Name>V</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding>\
+                   <tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>10.0.0.1</tt:IPv4Address></tt:Address>\
+                   <tt:Port>0</tt:Port><tt:TTL>1</tt:TTL><tt:AutoStart>true</tt:AutoStart></tt:Multicast></tr2:Configuration>";
+        assert_eq!(
+            call(&mut media, "SetVideoEncoderConfiguration", bad)
+                .unwrap_err()
+                .subcodes,
+            ["InvalidArgVal", "ConfigModify"]
+        );
+        assert!(
+            !media.multicast_auto_start(),
+            "a refused change leaves the state alone"
+        );
+        assert_eq!(access_class("GetStreamUri"), Some(AccessClass::ReadMedia));
+        assert_eq!(
+            access_class("SetVideoEncoderConfiguration"),
+            Some(AccessClass::Actuate)
+        );
+        assert_eq!(access_class("GetOSDs"), None);
+    }
+}
