@@ -337,9 +337,7 @@ pub fn handle(
                 .as_deref()
                 .map(|a| element("Alias", a))
                 .unwrap_or_default();
-            let body = format!(
-                "<tas:CertificationPath><tas:CertificateIDs>{ids}</tas:CertificateIDs>{alias}</tas:CertificationPath>"
-            );
+            let body = format!("<tas:CertificationPath>{ids}{alias}</tas:CertificationPath>");
             Ok(respond(op, &body))
         }
         "GetAllCertificationPaths" => {
