@@ -169,6 +169,8 @@ impl MediaState {
 /// "Access classes" annex: reads are READ_MEDIA, configuration changes ACTUATE).
 pub fn access_class(op: &str) -> Option<AccessClass> {
     Some(match op {
+        // Capabilities are readable before authentication (ONVIF Core §5.9.4.2).
+        "GetServiceCapabilities" => AccessClass::PreAuth,
         "GetProfiles"
         | "GetStreamUri"
         | "GetVideoEncoderConfigurations"
@@ -191,6 +193,14 @@ pub fn handle(
     rtsp_port: u16,
 ) -> Result<String, SimFault> {
     match op {
+        "GetServiceCapabilities" => Ok(respond(
+            op,
+            "<tr2:Capabilities SnapshotUri=\"false\" Rotation=\"false\" OSD=\"false\">\
+             <tr2:ProfileCapabilities MaximumNumberOfProfiles=\"2\" \
+             ConfigurationsSupported=\"VideoSource VideoEncoder AudioSource AudioEncoder\"/>\
+             <tr2:StreamingCapabilities RTSPStreaming=\"true\" RTPMulticast=\"true\" RTP_RTSP_TCP=\"true\" \
+             AutoStartMulticast=\"true\" SecureRTSPStreaming=\"true\"/></tr2:Capabilities>",
+        )),
         "GetProfiles" => get_profiles(media, payload),
         "GetStreamUri" => {
             let protocol = required_text(payload, "Protocol")?;

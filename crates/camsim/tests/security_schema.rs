@@ -269,6 +269,7 @@ fn advanced_security_messages_are_schema_valid() {
 fn media2_messages_are_schema_valid() {
     let mut m = Messages::new();
     let mut media = MediaState::default();
+    m.tr2(&mut media, "GetServiceCapabilities", "");
     m.tr2(&mut media, "GetProfiles", "");
     m.tr2(&mut media, "GetProfiles", "<tr2:Type>All</tr2:Type>");
     m.tr2(&mut media, "GetProfiles", "<tr2:Token>profile_2</tr2:Token><tr2:Type>VideoEncoder</tr2:Type><tr2:Type>AudioEncoder</tr2:Type>");
