@@ -677,8 +677,13 @@ mod tests {
     fn call(media: &mut MediaState, op: &str, body: &str) -> Result<String, SimFault> {
         let xml =
             format!("<tr2:{op} xmlns:tr2=\"{TR2_NS}\" xmlns:tt=\"{TT_NS}\">{body}</tr2:{op}>");
+        crate::security::recorded::record(&xml);
         let doc = roxmltree::Document::parse(&xml).expect("request is well-formed");
-        handle(media, op, doc.root_element(), "127.0.0.1:8080", 554)
+        let reply = handle(media, op, doc.root_element(), "127.0.0.1:8080", 554);
+        if let Ok(reply) = &reply {
+            crate::security::recorded::record(reply);
+        }
+        reply
     }
 
     fn texts(xml: &str, name: &str) -> Vec<String> {
@@ -723,6 +728,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(fault.subcodes, ["InvalidArgVal", "NoProfile"]);
+        crate::security::recorded::validate();
     }
 
     #[test]
@@ -766,6 +772,7 @@ mod tests {
             stream_uri("RTSP", "p", "[::1]:80", 554).unwrap(),
             "rtsp://[::1]:554/media/p"
         );
+        crate::security::recorded::validate();
     }
 
     #[test]
@@ -812,8 +819,10 @@ mod tests {
         call(&mut media, "AddConfiguration", "<tr2:ProfileToken>profile_1</tr2:ProfileToken><tr2:Configuration><tr2:Type>AudioEncoder</tr2:Type><tr2:Token>aec_1</tr2:Token></tr2:Configuration>").unwrap();
         assert!(media.audio_in_use());
         let bad = "<tr2:Configuration token=\"vec_1\"><tt:Name>V</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding>\
+                   <tt:Resolution><tt:Width>1280</tt:Width><tt:Height>720</tt:Height></tt:Resolution>\
                    <tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>10.0.0.1</tt:IPv4Address></tt:Address>\
-                   <tt:Port>0</tt:Port><tt:TTL>1</tt:TTL><tt:AutoStart>true</tt:AutoStart></tt:Multicast></tr2:Configuration>";
+                   <tt:Port>0</tt:Port><tt:TTL>1</tt:TTL><tt:AutoStart>true</tt:AutoStart></tt:Multicast>\
+                   <tt:Quality>5</tt:Quality></tr2:Configuration>";
         assert_eq!(
             call(&mut media, "SetVideoEncoderConfiguration", bad)
                 .unwrap_err()
@@ -830,5 +839,6 @@ mod tests {
             Some(AccessClass::Actuate)
         );
         assert_eq!(access_class("GetOSDs"), None);
+        crate::security::recorded::validate();
     }
 }

@@ -263,8 +263,7 @@ pub fn handle(
         "GetServiceCapabilities" => Ok(respond(op, &capabilities())),
         "CreateRSAKeyPair" => create_rsa_key_pair(keystore, payload),
         "GetKeyStatus" => {
-            let key = keystore.existing_key(&required_text(payload, "KeyID")?)?;
-            let _ = key;
+            keystore.existing_key(&required_text(payload, "KeyID")?)?;
             // Keys are generated synchronously, so a stored key is always ready (tas:KeyStatus "ok").
             Ok(respond(op, "<tas:KeyStatus>ok</tas:KeyStatus>"))
         }
@@ -462,10 +461,7 @@ fn create_rsa_key_pair(
     ))
 }
 
-fn create_csr(
-    keystore: &mut Keystore,
-    payload: roxmltree::Node<'_, '_>,
-) -> Result<String, SimFault> {
+fn create_csr(keystore: &Keystore, payload: roxmltree::Node<'_, '_>) -> Result<String, SimFault> {
     let key_id = required_text(payload, "KeyID")?;
     let alg = signature_algorithm(payload)?;
     let key_pair = keystore.signing_key(&key_id, alg)?;
@@ -933,8 +929,20 @@ mod tests {
         OffsetDateTime::now_utc()
     }
 
-    /// Sends `<tas:{op}>{body}</tas:{op}>` to the keystore, as the SOAP layer would.
+    /// Sends `<tas:{op}>{body}</tas:{op}>` to the keystore, as the SOAP layer would, and records
+    /// request and reply for schema validation at the end of the test.
     fn call(ks: &mut Keystore, op: &str, body: &str) -> Result<String, SimFault> {
+        let xml = format!("<tas:{op} xmlns:tas=\"{TAS_NS}\">{body}</tas:{op}>");
+        recorded::record(&xml);
+        let reply = call_unchecked(ks, op, body);
+        if let Ok(reply) = &reply {
+            recorded::record(reply);
+        }
+        reply
+    }
+
+    /// Like `call`, for requests that are deliberately not schema-valid.
+    fn call_unchecked(ks: &mut Keystore, op: &str, body: &str) -> Result<String, SimFault> {
         let xml = format!("<tas:{op} xmlns:tas=\"{TAS_NS}\">{body}</tas:{op}>");
         let doc = roxmltree::Document::parse(&xml).expect("request is well-formed");
         handle(ks, op, doc.root_element(), now())
@@ -1149,6 +1157,7 @@ mod tests {
         // The Debug output names IDs only, never key material.
         let debug = format!("{ks:?}");
         assert!(debug.contains(&key_id) && debug.len() < 400, "{debug}");
+        recorded::validate();
     }
 
     #[test]
@@ -1163,6 +1172,7 @@ mod tests {
             ks.certificates.is_empty() && ks.keys.len() == 1,
             "nothing stored on refusal"
         );
+        recorded::validate();
     }
 
     #[test]
@@ -1195,6 +1205,7 @@ mod tests {
         cert.verify_signature(None)
             .expect("self-signature verifies");
         assert_eq!(field(&reply, "HasPrivateKey"), "true");
+        recorded::validate();
     }
 
     #[test]
@@ -1218,7 +1229,7 @@ mod tests {
             ["InvalidArgVal", "BadCertificate"]
         );
         assert_eq!(
-            sub(call(
+            sub(call_unchecked(
                 &mut ks,
                 "UploadCertificate",
                 "<tas:Certificate>!!</tas:Certificate>"
@@ -1253,7 +1264,7 @@ mod tests {
             ["InvalidArgVal", "SignatureAlgorithmNotSupported"]
         );
         assert_eq!(
-            sub(call(&mut ks, "SetCertificationPath", "")),
+            sub(call_unchecked(&mut ks, "SetCertificationPath", "")),
             ["ActionNotSupported"]
         );
         assert_eq!(access_class("SetCertificationPath"), None);
@@ -1264,6 +1275,49 @@ mod tests {
         assert_eq!(
             access_class("UploadCertificate"),
             Some(AccessClass::WriteSystem)
+        );
+        recorded::validate();
+    }
+}
+
+/// Schema validation of the messages a test exchanged, shared by the security and media2 tests.
+#[cfg(test)]
+pub(crate) mod recorded {
+    use std::cell::RefCell;
+    use std::path::Path;
+
+    thread_local! {
+        // Each test runs on its own thread, so a thread-local keeps tests' messages apart.
+        static MESSAGES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Remembers one request or reply payload.
+    pub(crate) fn record(xml: &str) {
+        MESSAGES.with(|m| m.borrow_mut().push(xml.to_string()));
+    }
+
+    /// Validates this thread's recorded messages with the ONVIF schema validator, then forgets them.
+    pub(crate) fn validate() {
+        let messages = MESSAGES.with(|m| std::mem::take(&mut *m.borrow_mut()));
+        assert!(!messages.is_empty(), "nothing recorded");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut files = Vec::new();
+        for (i, xml) in messages.iter().enumerate() {
+            let path = dir.path().join(format!("{i:03}.xml"));
+            std::fs::write(&path, xml).expect("write message");
+            files.push(path);
+        }
+        let validator =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/onvif-schema/validate");
+        let out = std::process::Command::new(validator)
+            .args(&files)
+            .output()
+            .expect("validator runs");
+        assert!(
+            out.status.success(),
+            "schema validation failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
         );
     }
 }
