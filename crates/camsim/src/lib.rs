@@ -4,8 +4,277 @@
 //! authenticates exactly like firmware does (HTTP Digest MD5 / SHA-256, WS-Security UsernameToken,
 //! ONVIF access classes, a skewable clock, nonce replay refusal, lock-out). Faults can be injected
 //! per request. Usable as a binary (`camsim --cameras N ...`) or in-process as a library.
+//!
+//! Network protocols: disabling HTTP (or HTTPS) with `SetNetworkProtocols` really closes that
+//! listener. A port change is stored and reported by `GetNetworkProtocols`, but the loopback
+//! listener keeps the port it was started on, so tests and the fleet's URLs stay valid.
 pub mod access;
+pub mod auth;
+pub mod device;
 pub mod fault;
 pub mod media2;
 pub mod security;
+mod server;
+pub mod state;
 pub mod tls;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use state::CameraState;
+
+/// How a fleet is started.
+#[derive(Clone, Debug)]
+pub struct FleetConfig {
+    /// Number of cameras.
+    pub cameras: usize,
+    /// Address every listener binds to (use loopback in tests).
+    pub bind: IpAddr,
+    /// Factory (no users) or configured (one administrator).
+    pub state: InitialState,
+    /// Vendor flavour.
+    pub flavour: Flavour,
+    /// Authentication scheme the cameras offer.
+    pub auth: AuthFlavour,
+    /// Administrator user and password; required for [`InitialState::Configured`].
+    pub admin: Option<(String, String)>,
+    /// Injected faults (per-request probabilities).
+    pub faults: FaultConfig,
+    /// Added to every reply.
+    pub latency_ms: u64,
+    /// Camera clock minus host clock, in seconds.
+    pub clock_skew_s: i64,
+    /// Consecutive failed logins before lock-out.
+    pub lockout_failures: u32,
+    /// How long a lock-out lasts.
+    pub lockout_duration: Duration,
+    /// How long a reboot keeps the camera unreachable.
+    pub reboot_duration: Duration,
+    /// Where to persist one JSON state file per camera.
+    pub state_dir: Option<PathBuf>,
+    /// Seed for MACs/serials and the fault RNG.
+    pub seed: Option<u64>,
+    /// First HTTP port (camera i gets `base_port + i`, HTTPS gets `base_port + cameras + i`);
+    /// `None` picks free ports.
+    pub base_port: Option<u16>,
+    /// How long a Digest nonce stays valid before the camera answers `stale=true`.
+    pub nonce_lifetime: Duration,
+}
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        Self {
+            cameras: 1,
+            bind: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            state: InitialState::Factory,
+            flavour: Flavour::Generic,
+            auth: AuthFlavour::DigestSha256AndMd5,
+            admin: None,
+            faults: FaultConfig::default(),
+            latency_ms: 0,
+            clock_skew_s: 0,
+            lockout_failures: 5,
+            lockout_duration: Duration::from_secs(30),
+            reboot_duration: Duration::from_secs(2),
+            state_dir: None,
+            seed: None,
+            base_port: None,
+            nonce_lifetime: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The state a camera starts in (unless its state file exists under `state_dir`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitialState {
+    /// Out of the box: no users, anonymous access.
+    Factory,
+    /// One administrator from [`FleetConfig::admin`].
+    Configured,
+}
+
+/// Vendor behaviour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavour {
+    /// Plain ONVIF.
+    Generic,
+}
+
+/// Authentication schemes offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthFlavour {
+    /// HTTP Digest challenge with MD5 only (UsernameToken also accepted).
+    DigestMd5,
+    /// Two challenges, SHA-256 first, then MD5 (UsernameToken also accepted).
+    DigestSha256AndMd5,
+    /// WS-Security UsernameToken only: no HTTP challenge.
+    UsernameToken,
+}
+
+/// Per-request fault probabilities (0.0 ..= 1.0).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FaultConfig {
+    /// A broken XML body with status 200.
+    pub malformed_xml: f64,
+    /// Content-Length larger than the bytes sent, then close.
+    pub truncated_body: f64,
+    /// The body dribbles out over about 30 s.
+    pub slow_body: f64,
+    /// Close without any response.
+    pub drop_connection: f64,
+    /// HTTP 500 without SOAP.
+    pub http_500: f64,
+}
+
+/// Errors starting a fleet.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// A listener could not be bound.
+    #[error("could not bind {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The configuration is inconsistent.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A state file could not be read or written.
+    #[error("state file {path}: {reason}")]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// Public description of a camera (one JSON line per camera from the binary).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct CameraInfo {
+    /// Stable identifier.
+    pub id: String,
+    /// `http://host:port/onvif/device_service`.
+    pub device_url: String,
+    /// HTTPS device URL while HTTPS is enabled and a certificate is assigned.
+    pub https_url: Option<String>,
+    /// MAC address.
+    pub mac: String,
+    /// Serial number.
+    pub serial: String,
+    /// Flavour name.
+    pub flavour: String,
+    /// `Camsim`.
+    pub manufacturer: String,
+    /// Model.
+    pub model: String,
+    /// Firmware version.
+    pub firmware: String,
+}
+
+/// One simulated camera of a running fleet.
+#[derive(Clone, Debug)]
+pub struct SimCamera {
+    camera: Arc<server::Camera>,
+}
+
+impl SimCamera {
+    /// Identity and URLs.
+    pub fn info(&self) -> CameraInfo {
+        self.camera.info()
+    }
+    /// `http://host:port/onvif/device_service`.
+    pub fn device_url(&self) -> String {
+        self.camera.device_url()
+    }
+    /// `https://host:port/onvif/device_service` while HTTPS is enabled and a certificate assigned.
+    pub fn https_url(&self) -> Option<String> {
+        self.camera.https_url()
+    }
+    /// A snapshot of the camera's state, for assertions.
+    pub fn state(&self) -> CameraState {
+        self.camera.snapshot()
+    }
+    /// Replaces the fault probabilities.
+    pub fn set_faults(&self, f: FaultConfig) {
+        self.camera.set_faults(f);
+    }
+    /// Sets the camera clock to host clock + `secs`.
+    pub fn set_clock_skew(&self, secs: i64) {
+        self.camera.set_clock_skew(secs);
+    }
+    /// Whether the camera currently refuses authenticated requests.
+    pub fn is_locked_out(&self) -> bool {
+        self.camera.is_locked_out()
+    }
+    /// Consecutive failed logins since the last success or lock-out expiry.
+    pub fn failed_logins(&self) -> u32 {
+        self.camera.failed_logins()
+    }
+    /// Whether the camera is rebooting (unreachable).
+    pub fn is_rebooting(&self) -> bool {
+        self.camera.is_rebooting()
+    }
+    /// The actual HTTP listener port.
+    pub fn http_port(&self) -> u16 {
+        self.camera.http_port
+    }
+    /// The actual HTTPS listener port.
+    pub fn https_port(&self) -> u16 {
+        self.camera.https_port
+    }
+}
+
+/// A running fleet of simulated cameras.
+#[derive(Debug)]
+pub struct Fleet {
+    cameras: Vec<SimCamera>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Fleet {
+    /// Binds every camera's listeners and starts serving.
+    pub async fn start(cfg: FleetConfig) -> Result<Fleet, SimError> {
+        if cfg.state == InitialState::Configured && cfg.admin.is_none() {
+            return Err(SimError::Config(
+                "a configured fleet needs an admin user and password".into(),
+            ));
+        }
+        if let Some(dir) = &cfg.state_dir {
+            std::fs::create_dir_all(dir).map_err(|e| SimError::State {
+                path: dir.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        let shared = Arc::new(cfg);
+        let mut cameras = Vec::new();
+        let mut tasks = Vec::new();
+        for index in 0..shared.cameras {
+            let (camera, mut handles) = server::Camera::start(shared.clone(), index).await?;
+            cameras.push(SimCamera { camera });
+            tasks.append(&mut handles);
+        }
+        Ok(Fleet { cameras, tasks })
+    }
+
+    /// The cameras, in order.
+    pub fn cameras(&self) -> &[SimCamera] {
+        &self.cameras
+    }
+
+    /// Stops every listener and connection.
+    pub async fn shutdown(self) {
+        for camera in &self.cameras {
+            camera.camera.stop();
+        }
+        for task in self.tasks {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
