@@ -563,7 +563,7 @@ impl Camera {
         };
         let level = match self.authorize(class, authorization.as_deref(), &method, root, peer) {
             Ok(level) => level,
-            Err(response) => return response,
+            Err(response) => return *response,
         };
         let Some(class) = class else {
             return fault_response(&SimFault::action_not_supported());
@@ -674,7 +674,7 @@ impl Camera {
         method: &str,
         envelope: roxmltree::Node<'_, '_>,
         peer: SocketAddr,
-    ) -> Result<UserLevel, Response<Body>> {
+    ) -> Result<UserLevel, Box<Response<Body>>> {
         let now = self.now();
         let mut state = lock(&self.state);
         if state.is_factory() {
@@ -689,7 +689,7 @@ impl Camera {
         let mut rt = lock(&self.runtime);
         if let Some(until) = rt.locked_until {
             if Instant::now() < until {
-                return Err(locked_out());
+                return Err(Box::new(locked_out()));
             }
             rt.locked_until = None;
             rt.failures = 0;
@@ -710,7 +710,7 @@ impl Camera {
         } else if let Some(token) = &token {
             rt.auth.verify_username_token(token, now, &state.users)
         } else {
-            return Err(self.refusal(&mut rt, algorithms, false, false));
+            return Err(Box::new(self.refusal(&mut rt, algorithms, false, false)));
         };
         match verdict {
             Verdict::Authenticated(name) => {
@@ -742,12 +742,27 @@ impl Camera {
                 }
                 drop(state);
                 self.persist();
-                Err(self.refusal(&mut rt, algorithms, used_digest, false))
+                Err(Box::new(self.refusal(
+                    &mut rt,
+                    algorithms,
+                    used_digest,
+                    false,
+                )))
             }
-            Verdict::Stale => Err(self.refusal(&mut rt, algorithms, used_digest, true)),
+            Verdict::Stale => Err(Box::new(self.refusal(
+                &mut rt,
+                algorithms,
+                used_digest,
+                true,
+            ))),
             Verdict::Refused(reason) => {
                 tracing::debug!(camera = %self.id, reason, "credentials refused");
-                Err(self.refusal(&mut rt, algorithms, used_digest, false))
+                Err(Box::new(self.refusal(
+                    &mut rt,
+                    algorithms,
+                    used_digest,
+                    false,
+                )))
             }
         }
     }
