@@ -16,11 +16,21 @@ pub struct SimFault {
 impl SimFault {
     /// A Sender fault with `ter:` subcodes.
     pub fn sender(subcodes: &[&'static str], reason: impl Into<String>) -> Self {
-        Self { receiver: false, subcodes: subcodes.to_vec(), reason: reason.into(), http_status: 400 }
+        Self {
+            receiver: false,
+            subcodes: subcodes.to_vec(),
+            reason: reason.into(),
+            http_status: 400,
+        }
     }
     /// A Receiver fault with `ter:` subcodes.
     pub fn receiver(subcodes: &[&'static str], reason: impl Into<String>) -> Self {
-        Self { receiver: true, subcodes: subcodes.to_vec(), reason: reason.into(), http_status: 500 }
+        Self {
+            receiver: true,
+            subcodes: subcodes.to_vec(),
+            reason: reason.into(),
+            http_status: 500,
+        }
     }
     /// `env:Sender/ter:NotAuthorized`.
     pub fn not_authorized() -> Self {
