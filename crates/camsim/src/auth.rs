@@ -148,11 +148,12 @@ impl Authenticator {
             .collect()
     }
 
-    /// Checks an `Authorization: Digest ...` header for `method`.
+    /// Checks an `Authorization: Digest ...` header for a request `method target`.
     pub fn verify_digest(
         &mut self,
         header: &str,
         method: &str,
+        target: &str,
         algorithms: &[Algorithm],
         users: &[User],
     ) -> Verdict {
@@ -173,6 +174,11 @@ impl Authenticator {
             a if a.eq_ignore_ascii_case("SHA-256") => Algorithm::Sha256,
             _ => return Verdict::Refused("unsupported digest algorithm"),
         };
+        // RFC 7616 §3.4: the digest-uri must name the request target, or the answer could be
+        // replayed against another resource.
+        if uri != target && !uri.ends_with(target) {
+            return Verdict::Refused("digest uri does not match the request");
+        }
         if !algorithms.contains(&algorithm) {
             return Verdict::Refused("digest algorithm not offered");
         }

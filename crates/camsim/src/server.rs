@@ -393,7 +393,11 @@ impl Camera {
             let camera = camera.clone();
             async move { camera.handle(req, peer, which == Listener::Https).await }
         });
-        let builder = hyper::server::conn::http1::Builder::new();
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        // Slow-header clients must not hold a connection forever.
+        builder
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(30));
         match which {
             Listener::Http => {
                 let conn = builder.serve_connection(TokioIo::new(stream), service);
@@ -514,7 +518,21 @@ impl Camera {
                 )
             });
         let method = req.method().as_str().to_owned();
-        let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".into());
+        // A client that announces a body and then dribbles it gets 30 s, like firmware's timeout.
+        let collected = tokio::time::timeout(
+            Duration::from_secs(30),
+            Limited::new(req.into_body(), MAX_BODY).collect(),
+        )
+        .await;
+        let Ok(collected) = collected else {
+            return plain(StatusCode::REQUEST_TIMEOUT, "Request body too slow");
+        };
+        let body = match collected {
             Ok(b) => b.to_bytes(),
             Err(e)
                 if e.downcast_ref::<http_body_util::LengthLimitError>()
@@ -561,7 +579,13 @@ impl Camera {
             crate::security::TAS_NS => crate::security::access_class(&op),
             _ => None,
         };
-        let level = match self.authorize(class, authorization.as_deref(), &method, root, peer) {
+        let level = match self.authorize(
+            class,
+            authorization.as_deref(),
+            (&method, &target),
+            root,
+            peer,
+        ) {
             Ok(level) => level,
             Err(response) => return *response,
         };
@@ -671,7 +695,7 @@ impl Camera {
         &self,
         class: Option<AccessClass>,
         authorization: Option<&str>,
-        method: &str,
+        (method, target): (&str, &str),
         envelope: roxmltree::Node<'_, '_>,
         peer: SocketAddr,
     ) -> Result<UserLevel, Box<Response<Body>>> {
@@ -706,7 +730,7 @@ impl Camera {
         let used_digest = digest.is_some();
         let verdict = if let Some(header) = digest {
             rt.auth
-                .verify_digest(header, method, algorithms, &state.users)
+                .verify_digest(header, method, target, algorithms, &state.users)
         } else if let Some(token) = &token {
             rt.auth.verify_username_token(token, now, &state.users)
         } else {

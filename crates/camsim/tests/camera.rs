@@ -41,6 +41,23 @@ async fn digest_md5_only_flavour_offers_one_md5_challenge_and_checks_the_passwor
     let ok = digest_call(&url, INFO, ADMIN, PASSWORD).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert!(ok.body.contains("CS-2000"));
+    // An answer computed for another resource is refused (RFC 7616 §3.4 digest-uri).
+    let body = envelope(INFO, None);
+    let c = challenge(&url, &body, "MD5").await;
+    let elsewhere = post(
+        &url,
+        &body,
+        Some(&digest_authorization(
+            &c,
+            ADMIN,
+            PASSWORD,
+            "/onvif/other",
+            1,
+        )),
+    )
+    .await
+    .expect("reply");
+    assert_eq!(elsewhere.status, 401);
     let wrong = digest_call(&url, INFO, ADMIN, "not-the-password").await;
     assert_eq!(wrong.status, 401);
     assert_eq!(fleet.cameras()[0].failed_logins(), 1);
