@@ -922,11 +922,10 @@ pub fn handle(
             let names: Vec<String> = children(payload, "Username")
                 .map(|n| n.text().unwrap_or_default().trim().to_owned())
                 .collect();
-            if let Some(missing) = names
+            if names
                 .iter()
-                .find(|n| !state.users.iter().any(|u| &u.name == *n))
+                .any(|n| !state.users.iter().any(|u| &u.name == n))
             {
-                let _ = missing;
                 return Err(SimFault::invalid_arg("UsernameMissing", "No such user"));
             }
             let remaining: Vec<User> = state

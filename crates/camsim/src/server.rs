@@ -727,14 +727,16 @@ impl Camera {
             !algorithms.is_empty() && h.trim_start().to_ascii_lowercase().starts_with("digest")
         });
         let token = crate::auth::username_token(envelope);
-        let used_digest = digest.is_some();
+        // A failed UsernameToken is a WS-Security failure, answered with a SOAP fault (ONVIF Core
+        // §5.12.2); a failed or missing Digest answer gets a fresh challenge.
+        let challenge = token.is_none() || digest.is_some();
         let verdict = if let Some(header) = digest {
             rt.auth
                 .verify_digest(header, method, target, algorithms, &state.users)
         } else if let Some(token) = &token {
             rt.auth.verify_username_token(token, now, &state.users)
         } else {
-            return Err(Box::new(self.refusal(&mut rt, algorithms, false, false)));
+            return Err(Box::new(self.refusal(&mut rt, algorithms, true, false)));
         };
         match verdict {
             Verdict::Authenticated(name) => {
@@ -766,42 +768,30 @@ impl Camera {
                 }
                 drop(state);
                 self.persist();
-                Err(Box::new(self.refusal(
-                    &mut rt,
-                    algorithms,
-                    used_digest,
-                    false,
-                )))
+                Err(Box::new(
+                    self.refusal(&mut rt, algorithms, challenge, false),
+                ))
             }
-            Verdict::Stale => Err(Box::new(self.refusal(
-                &mut rt,
-                algorithms,
-                used_digest,
-                true,
-            ))),
+            Verdict::Stale => Err(Box::new(self.refusal(&mut rt, algorithms, challenge, true))),
             Verdict::Refused(reason) => {
                 tracing::debug!(camera = %self.id, reason, "credentials refused");
-                Err(Box::new(self.refusal(
-                    &mut rt,
-                    algorithms,
-                    used_digest,
-                    false,
-                )))
+                Err(Box::new(
+                    self.refusal(&mut rt, algorithms, challenge, false),
+                ))
             }
         }
     }
 
-    /// The refusal firmware sends: a Digest challenge (RFC 7616 §3.3) when Digest is offered and the
-    /// client did not use a UsernameToken, otherwise HTTP 400 with `ter:NotAuthorized`.
+    /// The refusal firmware sends: a Digest challenge (RFC 7616 §3.3) when Digest is offered and
+    /// `challenge` is set, otherwise HTTP 400 with `ter:NotAuthorized`.
     fn refusal(
         &self,
         rt: &mut Runtime,
         algorithms: &[Algorithm],
-        used_digest: bool,
+        challenge: bool,
         stale: bool,
     ) -> Response<Body> {
-        let _ = used_digest;
-        if algorithms.is_empty() {
+        if algorithms.is_empty() || !challenge {
             return fault_response(&SimFault::not_authorized());
         }
         let mut response =
