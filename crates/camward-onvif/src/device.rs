@@ -871,7 +871,7 @@ fn parse_network_host(node: Node<'_, '_>) -> Result<NetworkHost, OnvifError> {
     })
 }
 
-fn parse_ip_address(node: Node<'_, '_>) -> Result<IpAddress, OnvifError> {
+pub(crate) fn parse_ip_address(node: Node<'_, '_>) -> Result<IpAddress, OnvifError> {
     Ok(match req_text(node, TT, "Type")?.as_str() {
         "IPv4" => IpAddress::Ipv4(req_text(node, TT, "IPv4Address")?),
         "IPv6" => IpAddress::Ipv6(req_text(node, TT, "IPv6Address")?),

@@ -1,1 +1,590 @@
-//! (helper fills this module)
+//! Advanced Security operations: the keystore and the TLS server certificate
+//! (advancedsecurity.wsdl, ONVIF Advanced Security Service Specification §5.1 keystore, §5.2 TLS
+//! server).
+//!
+//! Glossary: a *key* is an RSA key pair on the camera (KeyID); a *certificate* is an X.509
+//! certificate stored on the camera (CertificateID); a *certification path* is an ordered chain of
+//! stored certificates (CertificationPathID) that the TLS server can present once *assigned*.
+//! Binary values travel as base64 of DER (`tas:Base64DERencodedASN1Value`).
+
+use base64::Engine as _;
+use time::OffsetDateTime;
+
+use crate::camera::{Camera, Service};
+use crate::device::{empty_request, parse_empty, Payload};
+use crate::error::{malformed, OnvifError};
+use crate::ns::TAS;
+use crate::transport::Transport;
+use crate::xml::{child, children, opt_text, parse_bool, parse_num, req_child, req_text, text};
+
+type Node<'a, 'i> = roxmltree::Node<'a, 'i>;
+
+const SEC: &[(&str, &str)] = &[("xmlns:tas", TAS)];
+
+/// OID of sha256WithRSAEncryption (RFC 4055 §5).
+pub const SHA256_WITH_RSA: &str = "1.2.840.113549.1.1.11";
+
+/// Keystore and TLS server capabilities (tas:Capabilities); absent attributes read as false/empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SecurityCapabilities {
+    /// Maximum number of keys.
+    pub max_keys: Option<u32>,
+    /// Maximum number of certificates.
+    pub max_certificates: Option<u32>,
+    /// Maximum number of certification paths.
+    pub max_certification_paths: Option<u32>,
+    /// RSA key pair generation on the camera.
+    pub rsa_key_pair_generation: bool,
+    /// Supported RSA key lengths.
+    pub rsa_key_lengths: Vec<u32>,
+    /// PKCS#10 CSR creation for RSA keys.
+    pub pkcs10: bool,
+    /// Self-signed certificate creation.
+    pub self_signed_certificate_creation: bool,
+    /// Signature algorithm OIDs the camera supports.
+    pub signature_algorithms: Vec<String>,
+    /// TLS versions the server supports, e.g. `["1.2", "1.3"]`.
+    pub tls_server_versions: Vec<String>,
+    /// Maximum number of certification paths the TLS server can use at once.
+    pub max_tls_certification_paths: Option<u32>,
+}
+
+/// Reply of CreateRSAKeyPair.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeyCreation {
+    /// The new key's ID.
+    pub key_id: String,
+    /// The camera's estimate of how long generation takes, as an `xs:duration` (e.g. `PT30S`).
+    pub estimated_creation_time: String,
+}
+
+/// Status of a key (GetKeyStatus).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum KeyStatus {
+    /// Ready to use.
+    Ok,
+    /// Still being generated.
+    Generating,
+    /// Unusable.
+    Corrupt,
+    /// A value outside the specification.
+    Other(String),
+}
+
+/// A distinguished name (tas:DistinguishedName), with the attributes commissioning uses.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DistinguishedName {
+    /// C.
+    pub country: Option<String>,
+    /// O.
+    pub organization: Option<String>,
+    /// OU.
+    pub organizational_unit: Option<String>,
+    /// ST.
+    pub state_or_province: Option<String>,
+    /// L.
+    pub locality: Option<String>,
+    /// CN.
+    pub common_name: Option<String>,
+}
+
+/// An X.509v3 extension to request (tas:X509v3Extension): the caller provides the DER of the
+/// extension value, e.g. a SubjectAltName built with rcgen or x509 libraries.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct X509Extension {
+    /// Extension OID in dot-decimal form (SubjectAltName is `2.5.29.17`).
+    pub oid: String,
+    /// Critical flag.
+    pub critical: bool,
+    /// DER of the extension value (the content of the OCTET STRING `extnValue`).
+    pub value_der: Vec<u8>,
+}
+
+/// CreatePKCS10CSR arguments.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CsrRequest {
+    /// The subject.
+    pub subject: DistinguishedName,
+    /// The key to certify.
+    pub key_id: String,
+    /// Extensions to request (sent as CSRAttribute/X509v3Extension).
+    pub extensions: Vec<X509Extension>,
+    /// Signature algorithm OID, normally [`SHA256_WITH_RSA`].
+    pub signature_algorithm: String,
+}
+
+/// CreateSelfSignedCertificate arguments.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SelfSignedRequest {
+    /// X.509 version, when the caller wants to name it (3).
+    pub x509_version: Option<u32>,
+    /// The subject (and issuer).
+    pub subject: DistinguishedName,
+    /// The key to certify.
+    pub key_id: String,
+    /// Alias for the certificate.
+    pub alias: Option<String>,
+    /// Start of validity.
+    pub not_valid_before: Option<OffsetDateTime>,
+    /// End of validity.
+    pub not_valid_after: Option<OffsetDateTime>,
+    /// Signature algorithm OID.
+    pub signature_algorithm: String,
+}
+
+/// UploadCertificate arguments.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UploadRequest {
+    /// The certificate, DER.
+    pub certificate_der: Vec<u8>,
+    /// Alias for the certificate.
+    pub alias: Option<String>,
+    /// Alias of the key pair the camera creates or finds for the public key.
+    pub key_alias: Option<String>,
+    /// Require that the camera holds the private key.
+    pub private_key_required: bool,
+}
+
+/// Reply of UploadCertificate.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UploadedCertificate {
+    /// The new certificate's ID.
+    pub certificate_id: String,
+    /// The ID of the key pair the certificate's public key belongs to.
+    pub key_id: String,
+}
+
+/// A stored certificate (tas:X509Certificate).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredCertificate {
+    /// Certificate ID.
+    pub certificate_id: String,
+    /// Key ID of its public key.
+    pub key_id: String,
+    /// Alias.
+    pub alias: Option<String>,
+    /// The certificate, DER.
+    pub der: Vec<u8>,
+}
+
+// Request writers.
+
+/// Writes a `tas:DistinguishedName`-typed element.
+fn write_dn(p: &mut Payload, name: &str, dn: &DistinguishedName) {
+    p.start(name);
+    // Element order follows tas:DistinguishedName (a sequence).
+    let fields = [
+        ("tas:Country", &dn.country),
+        ("tas:Organization", &dn.organization),
+        ("tas:OrganizationalUnit", &dn.organizational_unit),
+        ("tas:StateOrProvinceName", &dn.state_or_province),
+        ("tas:CommonName", &dn.common_name),
+        ("tas:Locality", &dn.locality),
+    ];
+    for (element, value) in fields {
+        if let Some(value) = value {
+            p.leaf(element, value);
+        }
+    }
+    p.end(name);
+}
+
+fn write_algorithm(p: &mut Payload, oid: &str) {
+    p.start("tas:SignatureAlgorithm")
+        .leaf("tas:algorithm", oid)
+        .end("tas:SignatureAlgorithm");
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(s: &str) -> Result<Vec<u8>, OnvifError> {
+    let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| malformed("invalid base64 DER value"))
+}
+
+fn xs_date_time(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Advanced Security GetServiceCapabilities request.
+pub fn write_get_security_capabilities() -> String {
+    empty_request("tas:GetServiceCapabilities", SEC)
+}
+
+/// CreateRSAKeyPair request.
+pub fn write_create_rsa_key_pair(key_length: u32, alias: Option<&str>) -> String {
+    let root = "tas:CreateRSAKeyPair";
+    let mut p = Payload::new(root, SEC);
+    p.leaf("tas:KeyLength", &key_length.to_string());
+    if let Some(alias) = alias {
+        p.leaf("tas:Alias", alias);
+    }
+    p.finish(root)
+}
+
+/// GetKeyStatus request.
+pub fn write_get_key_status(key_id: &str) -> String {
+    let root = "tas:GetKeyStatus";
+    let mut p = Payload::new(root, SEC);
+    p.leaf("tas:KeyID", key_id);
+    p.finish(root)
+}
+
+/// CreatePKCS10CSR request.
+pub fn write_create_pkcs10_csr(req: &CsrRequest) -> String {
+    let root = "tas:CreatePKCS10CSR";
+    let mut p = Payload::new(root, SEC);
+    write_dn(&mut p, "tas:Subject", &req.subject);
+    p.leaf("tas:KeyID", &req.key_id);
+    for ext in &req.extensions {
+        p.start("tas:CSRAttribute")
+            .start("tas:X509v3Extension")
+            .leaf("tas:extnOID", &ext.oid)
+            .flag("tas:critical", ext.critical)
+            .leaf("tas:extnValue", &b64(&ext.value_der))
+            .end("tas:X509v3Extension")
+            .end("tas:CSRAttribute");
+    }
+    write_algorithm(&mut p, &req.signature_algorithm);
+    p.finish(root)
+}
+
+/// CreateSelfSignedCertificate request.
+pub fn write_create_self_signed_certificate(req: &SelfSignedRequest) -> String {
+    let root = "tas:CreateSelfSignedCertificate";
+    let mut p = Payload::new(root, SEC);
+    if let Some(v) = req.x509_version {
+        p.leaf("tas:X509Version", &v.to_string());
+    }
+    write_dn(&mut p, "tas:Subject", &req.subject);
+    p.leaf("tas:KeyID", &req.key_id);
+    if let Some(alias) = &req.alias {
+        p.leaf("tas:Alias", alias);
+    }
+    if let Some(t) = req.not_valid_before {
+        p.leaf("tas:notValidBefore", &xs_date_time(t));
+    }
+    if let Some(t) = req.not_valid_after {
+        p.leaf("tas:notValidAfter", &xs_date_time(t));
+    }
+    write_algorithm(&mut p, &req.signature_algorithm);
+    p.finish(root)
+}
+
+/// UploadCertificate request.
+pub fn write_upload_certificate(req: &UploadRequest) -> String {
+    let root = "tas:UploadCertificate";
+    let mut p = Payload::new(root, SEC);
+    p.leaf("tas:Certificate", &b64(&req.certificate_der));
+    if let Some(alias) = &req.alias {
+        p.leaf("tas:Alias", alias);
+    }
+    if let Some(alias) = &req.key_alias {
+        p.leaf("tas:KeyAlias", alias);
+    }
+    p.flag("tas:PrivateKeyRequired", req.private_key_required);
+    p.finish(root)
+}
+
+/// GetAllCertificates request.
+pub fn write_get_all_certificates() -> String {
+    empty_request("tas:GetAllCertificates", SEC)
+}
+
+/// CreateCertificationPath request: `certificate_ids` from the leaf to the root.
+pub fn write_create_certification_path(certificate_ids: &[&str], alias: Option<&str>) -> String {
+    let root = "tas:CreateCertificationPath";
+    let mut p = Payload::new(root, SEC);
+    p.start("tas:CertificateIDs");
+    for id in certificate_ids {
+        p.leaf("tas:CertificateID", id);
+    }
+    p.end("tas:CertificateIDs");
+    if let Some(alias) = alias {
+        p.leaf("tas:Alias", alias);
+    }
+    p.finish(root)
+}
+
+fn write_path_op(action: &str, path_id: &str) -> String {
+    let root = format!("tas:{action}");
+    let mut p = Payload::new(&root, SEC);
+    p.leaf("tas:CertificationPathID", path_id);
+    p.finish(&root)
+}
+
+/// AddServerCertificateAssignment request.
+pub fn write_add_server_certificate_assignment(path_id: &str) -> String {
+    write_path_op("AddServerCertificateAssignment", path_id)
+}
+
+/// RemoveServerCertificateAssignment request.
+pub fn write_remove_server_certificate_assignment(path_id: &str) -> String {
+    write_path_op("RemoveServerCertificateAssignment", path_id)
+}
+
+/// GetAssignedServerCertificates request.
+pub fn write_get_assigned_server_certificates() -> String {
+    empty_request("tas:GetAssignedServerCertificates", SEC)
+}
+
+// Reply parsers.
+
+fn bool_attr(node: Node<'_, '_>, name: &str) -> Result<bool, OnvifError> {
+    node.attribute(name)
+        .map(parse_bool)
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+fn num_attr(node: Node<'_, '_>, name: &str) -> Result<Option<u32>, OnvifError> {
+    node.attribute(name).map(parse_num).transpose()
+}
+
+/// Reads an Advanced Security GetServiceCapabilitiesResponse payload.
+pub fn parse_security_capabilities(node: Node<'_, '_>) -> Result<SecurityCapabilities, OnvifError> {
+    let caps = req_child(node, TAS, "Capabilities")?;
+    let keystore = req_child(caps, TAS, "KeystoreCapabilities")?;
+    let mut out = SecurityCapabilities {
+        max_keys: num_attr(keystore, "MaximumNumberOfKeys")?,
+        max_certificates: num_attr(keystore, "MaximumNumberOfCertificates")?,
+        max_certification_paths: num_attr(keystore, "MaximumNumberOfCertificationPaths")?,
+        rsa_key_pair_generation: bool_attr(keystore, "RSAKeyPairGeneration")?,
+        rsa_key_lengths: keystore
+            .attribute("RSAKeyLengths")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(parse_num)
+            .collect::<Result<_, _>>()?,
+        // PKCS10ExternalCertificationWithRSA is the pre-2017 name of the same capability.
+        pkcs10: bool_attr(keystore, "PKCS10")?
+            || bool_attr(keystore, "PKCS10ExternalCertificationWithRSA")?,
+        self_signed_certificate_creation: bool_attr(keystore, "SelfSignedCertificateCreation")?
+            || bool_attr(keystore, "SelfSignedCertificateCreationWithRSA")?,
+        signature_algorithms: children(keystore, TAS, "SignatureAlgorithms")
+            .map(|a| req_text(a, TAS, "algorithm"))
+            .collect::<Result<_, _>>()?,
+        ..SecurityCapabilities::default()
+    };
+    if let Some(tls) = child(caps, TAS, "TLSServerCapabilities") {
+        out.tls_server_versions = tls
+            .attribute("TLSServerSupported")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        out.max_tls_certification_paths = num_attr(tls, "MaximumNumberOfTLSCertificationPaths")?;
+    }
+    Ok(out)
+}
+
+/// Reads a CreateRSAKeyPairResponse payload.
+pub fn parse_create_rsa_key_pair(node: Node<'_, '_>) -> Result<KeyCreation, OnvifError> {
+    Ok(KeyCreation {
+        key_id: req_text(node, TAS, "KeyID")?,
+        estimated_creation_time: req_text(node, TAS, "EstimatedCreationTime")?,
+    })
+}
+
+/// Reads a GetKeyStatusResponse payload.
+pub fn parse_key_status(node: Node<'_, '_>) -> Result<KeyStatus, OnvifError> {
+    Ok(match req_text(node, TAS, "KeyStatus")?.as_str() {
+        "ok" => KeyStatus::Ok,
+        "generating" => KeyStatus::Generating,
+        "corrupt" => KeyStatus::Corrupt,
+        other => KeyStatus::Other(other.to_owned()),
+    })
+}
+
+/// Reads a CreatePKCS10CSRResponse payload: the CSR, DER.
+pub fn parse_pkcs10_csr(node: Node<'_, '_>) -> Result<Vec<u8>, OnvifError> {
+    unb64(&req_text(node, TAS, "PKCS10CSR")?)
+}
+
+/// Reads a reply whose only content is a CertificateID.
+pub fn parse_certificate_id(node: Node<'_, '_>) -> Result<String, OnvifError> {
+    req_text(node, TAS, "CertificateID")
+}
+
+/// Reads an UploadCertificateResponse payload.
+pub fn parse_upload_certificate(node: Node<'_, '_>) -> Result<UploadedCertificate, OnvifError> {
+    Ok(UploadedCertificate {
+        certificate_id: req_text(node, TAS, "CertificateID")?,
+        key_id: req_text(node, TAS, "KeyID")?,
+    })
+}
+
+/// Reads a GetAllCertificatesResponse payload.
+pub fn parse_all_certificates(node: Node<'_, '_>) -> Result<Vec<StoredCertificate>, OnvifError> {
+    children(node, TAS, "Certificate")
+        .map(|c| {
+            Ok(StoredCertificate {
+                certificate_id: req_text(c, TAS, "CertificateID")?,
+                key_id: req_text(c, TAS, "KeyID")?,
+                alias: opt_text(c, TAS, "Alias"),
+                der: unb64(&req_text(c, TAS, "CertificateContent")?)?,
+            })
+        })
+        .collect()
+}
+
+/// Reads a CreateCertificationPathResponse payload.
+pub fn parse_certification_path_id(node: Node<'_, '_>) -> Result<String, OnvifError> {
+    req_text(node, TAS, "CertificationPathID")
+}
+
+/// Reads a GetAssignedServerCertificatesResponse payload.
+pub fn parse_assigned_server_certificates(node: Node<'_, '_>) -> Result<Vec<String>, OnvifError> {
+    Ok(children(node, TAS, "CertificationPathID")
+        .map(text)
+        .collect())
+}
+
+// Operations.
+
+impl<T: Transport> Camera<T> {
+    async fn security_op<R>(
+        &self,
+        action: &str,
+        payload: &str,
+        parse: impl FnOnce(Node<'_, '_>) -> Result<R, OnvifError>,
+    ) -> Result<R, OnvifError> {
+        let reply = self
+            .call(Service::AdvancedSecurity, action, payload, false)
+            .await?;
+        reply.with_payload(parse)
+    }
+
+    /// Advanced Security GetServiceCapabilities.
+    pub async fn get_security_capabilities(&self) -> Result<SecurityCapabilities, OnvifError> {
+        self.security_op(
+            "GetServiceCapabilities",
+            &write_get_security_capabilities(),
+            parse_security_capabilities,
+        )
+        .await
+    }
+
+    /// CreateRSAKeyPair; poll [`Camera::get_key_status`] until the key is ready.
+    pub async fn create_rsa_key_pair(
+        &self,
+        key_length: u32,
+        alias: Option<&str>,
+    ) -> Result<KeyCreation, OnvifError> {
+        self.security_op(
+            "CreateRSAKeyPair",
+            &write_create_rsa_key_pair(key_length, alias),
+            parse_create_rsa_key_pair,
+        )
+        .await
+    }
+
+    /// GetKeyStatus.
+    pub async fn get_key_status(&self, key_id: &str) -> Result<KeyStatus, OnvifError> {
+        self.security_op(
+            "GetKeyStatus",
+            &write_get_key_status(key_id),
+            parse_key_status,
+        )
+        .await
+    }
+
+    /// CreatePKCS10CSR; returns the CSR, DER.
+    pub async fn create_pkcs10_csr(&self, req: &CsrRequest) -> Result<Vec<u8>, OnvifError> {
+        self.security_op(
+            "CreatePKCS10CSR",
+            &write_create_pkcs10_csr(req),
+            parse_pkcs10_csr,
+        )
+        .await
+    }
+
+    /// CreateSelfSignedCertificate; returns the CertificateID.
+    pub async fn create_self_signed_certificate(
+        &self,
+        req: &SelfSignedRequest,
+    ) -> Result<String, OnvifError> {
+        self.security_op(
+            "CreateSelfSignedCertificate",
+            &write_create_self_signed_certificate(req),
+            parse_certificate_id,
+        )
+        .await
+    }
+
+    /// UploadCertificate.
+    pub async fn upload_certificate(
+        &self,
+        req: &UploadRequest,
+    ) -> Result<UploadedCertificate, OnvifError> {
+        self.security_op(
+            "UploadCertificate",
+            &write_upload_certificate(req),
+            parse_upload_certificate,
+        )
+        .await
+    }
+
+    /// GetAllCertificates.
+    pub async fn get_all_certificates(&self) -> Result<Vec<StoredCertificate>, OnvifError> {
+        self.security_op(
+            "GetAllCertificates",
+            &write_get_all_certificates(),
+            parse_all_certificates,
+        )
+        .await
+    }
+
+    /// CreateCertificationPath; returns the CertificationPathID.
+    pub async fn create_certification_path(
+        &self,
+        certificate_ids: &[&str],
+        alias: Option<&str>,
+    ) -> Result<String, OnvifError> {
+        self.security_op(
+            "CreateCertificationPath",
+            &write_create_certification_path(certificate_ids, alias),
+            parse_certification_path_id,
+        )
+        .await
+    }
+
+    /// AddServerCertificateAssignment: the TLS server starts presenting the path.
+    pub async fn add_server_certificate_assignment(&self, path_id: &str) -> Result<(), OnvifError> {
+        self.security_op(
+            "AddServerCertificateAssignment",
+            &write_add_server_certificate_assignment(path_id),
+            parse_empty,
+        )
+        .await
+    }
+
+    /// GetAssignedServerCertificates: the CertificationPathIDs in use by the TLS server.
+    pub async fn get_assigned_server_certificates(&self) -> Result<Vec<String>, OnvifError> {
+        self.security_op(
+            "GetAssignedServerCertificates",
+            &write_get_assigned_server_certificates(),
+            parse_assigned_server_certificates,
+        )
+        .await
+    }
+
+    /// RemoveServerCertificateAssignment.
+    pub async fn remove_server_certificate_assignment(
+        &self,
+        path_id: &str,
+    ) -> Result<(), OnvifError> {
+        self.security_op(
+            "RemoveServerCertificateAssignment",
+            &write_remove_server_certificate_assignment(path_id),
+            parse_empty,
+        )
+        .await
+    }
+}
