@@ -20,7 +20,10 @@ pub struct QName {
 impl QName {
     /// Builds a name from a namespace URI and a local part.
     pub fn new(ns: &str, local: &str) -> Self {
-        Self { ns: ns.to_owned(), local: local.to_owned() }
+        Self {
+            ns: ns.to_owned(),
+            local: local.to_owned(),
+        }
     }
 
     /// True when this is the ONVIF error code `ter:{local}`.

@@ -26,3 +26,6 @@ pub mod xml;
 
 pub use camera::{AuthMode, Camera, Credentials, Service};
 pub use error::{DeviceRefusal, OnvifError, TransportError};
+
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -49,3 +49,85 @@ pub trait Transport: Send + Sync + 'static {
         req: HttpRequest,
     ) -> impl Future<Output = Result<HttpResponse, TransportError>> + Send;
 }
+
+pub use crate::http::ReqwestTransport;
+
+impl<T: Transport> Transport for std::sync::Arc<T> {
+    fn post(
+        &self,
+        req: HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse, TransportError>> + Send {
+        T::post(self, req)
+    }
+}
+
+/// One request/response pair seen by a [`RecordingTransport`]. Bodies are kept as text; headers
+/// are not kept, since they can carry credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exchange {
+    /// Request URL.
+    pub url: String,
+    /// Request body (a SOAP envelope).
+    pub request: String,
+    /// Response status, `None` when the transport failed.
+    pub status: Option<u16>,
+    /// Response body, empty when the transport failed.
+    pub response: String,
+}
+
+/// Wraps a transport and keeps every exchange, so tests can schema-validate all that was sent and
+/// received.
+#[derive(Debug, Default)]
+pub struct RecordingTransport<T> {
+    inner: T,
+    exchanges: std::sync::Mutex<Vec<Exchange>>,
+}
+
+impl<T> RecordingTransport<T> {
+    /// Wraps `inner`.
+    pub fn new(inner: T) -> Self {
+        Self {
+            inner,
+            exchanges: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A copy of every exchange so far, oldest first.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.exchanges
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// The wrapped transport.
+    pub fn inner(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: Transport> Transport for RecordingTransport<T> {
+    async fn post(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let url = req.url.clone();
+        let request = String::from_utf8_lossy(&req.body).into_owned();
+        let result = self.inner.post(req).await;
+        let (status, response) = match &result {
+            Ok(r) => (
+                Some(r.status),
+                String::from_utf8_lossy(&r.body).into_owned(),
+            ),
+            Err(_) => (None, String::new()),
+        };
+        let ex = Exchange {
+            url,
+            request,
+            status,
+            response,
+        };
+        match self.exchanges.lock() {
+            Ok(mut v) => v.push(ex),
+            Err(p) => p.into_inner().push(ex),
+        }
+        result
+    }
+}

@@ -12,15 +12,30 @@ pub struct Reply {
 
 impl std::fmt::Debug for Reply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reply").field("bytes", &self.text.len()).finish()
+        f.debug_struct("Reply")
+            .field("bytes", &self.text.len())
+            .finish()
     }
 }
 
 impl Reply {
     /// Checks that `text` is a SOAP 1.2 envelope with a body payload.
+    ///
+    /// A SOAP fault becomes `OnvifError::Refused` (classified by [`crate::soap::classify_fault`]);
+    /// anything that is not well-formed XML, not a SOAP 1.2 envelope, or has an empty body is
+    /// `TransportError::Malformed`. Parsing is bounded by [`crate::soap::MAX_REPLY_NODES`].
     pub fn parse(text: String) -> Result<Self, OnvifError> {
-        let _ = text;
-        todo!("core helper")
+        {
+            let doc = crate::soap::parse_document(&text)
+                .map_err(|e| crate::error::malformed(format!("not well-formed XML: {e}")))?;
+            match crate::soap::body_content(&doc).map_err(crate::error::malformed)? {
+                crate::soap::BodyContent::Payload(_) => {}
+                crate::soap::BodyContent::Fault(f) => {
+                    return Err(OnvifError::Refused(crate::soap::classify_fault(f)))
+                }
+            }
+        }
+        Ok(Self { text })
     }
 
     /// The raw XML text, for capture and schema validation in tests.
@@ -33,14 +48,28 @@ impl Reply {
         &self,
         f: impl FnOnce(roxmltree::Node<'_, '_>) -> Result<R, OnvifError>,
     ) -> Result<R, OnvifError> {
-        let _ = f;
-        todo!("core helper")
+        // The document is parsed again rather than stored: roxmltree borrows the text, and a
+        // self-referential struct is not worth it for replies of a few kilobytes.
+        let doc = crate::soap::parse_document(&self.text)
+            .map_err(|e| crate::error::malformed(format!("not well-formed XML: {e}")))?;
+        match crate::soap::body_content(&doc).map_err(crate::error::malformed)? {
+            crate::soap::BodyContent::Payload(p) => f(p),
+            crate::soap::BodyContent::Fault(fault) => {
+                Err(OnvifError::Refused(crate::soap::classify_fault(fault)))
+            }
+        }
     }
 }
 
 /// First child element with namespace `ns` and local name `local`.
-pub fn child<'a, 'i>(node: roxmltree::Node<'a, 'i>, ns: &str, local: &str) -> Option<roxmltree::Node<'a, 'i>> {
-    node.children().find(|c| c.is_element() && c.tag_name().name() == local && c.tag_name().namespace() == Some(ns))
+pub fn child<'a, 'i>(
+    node: roxmltree::Node<'a, 'i>,
+    ns: &str,
+    local: &str,
+) -> Option<roxmltree::Node<'a, 'i>> {
+    node.children().find(|c| {
+        c.is_element() && c.tag_name().name() == local && c.tag_name().namespace() == Some(ns)
+    })
 }
 
 /// All child elements with namespace `ns` and local name `local`.
@@ -55,7 +84,11 @@ pub fn children<'a, 'i: 'a>(
 }
 
 /// Like [`child`], but a missing element is a malformed reply naming what was missing.
-pub fn req_child<'a, 'i>(node: roxmltree::Node<'a, 'i>, ns: &str, local: &str) -> Result<roxmltree::Node<'a, 'i>, OnvifError> {
+pub fn req_child<'a, 'i>(
+    node: roxmltree::Node<'a, 'i>,
+    ns: &str,
+    local: &str,
+) -> Result<roxmltree::Node<'a, 'i>, OnvifError> {
     child(node, ns, local).ok_or_else(|| {
         crate::error::malformed(format!("{} has no {local}", node.tag_name().name()))
     })
@@ -67,7 +100,11 @@ pub fn text(node: roxmltree::Node<'_, '_>) -> String {
 }
 
 /// Text of a required child element.
-pub fn req_text(node: roxmltree::Node<'_, '_>, ns: &str, local: &str) -> Result<String, OnvifError> {
+pub fn req_text(
+    node: roxmltree::Node<'_, '_>,
+    ns: &str,
+    local: &str,
+) -> Result<String, OnvifError> {
     req_child(node, ns, local).map(text)
 }
 
@@ -87,7 +124,9 @@ pub fn parse_bool(s: &str) -> Result<bool, OnvifError> {
 
 /// Parses an integer field.
 pub fn parse_num<N: std::str::FromStr>(s: &str) -> Result<N, OnvifError> {
-    s.trim().parse().map_err(|_| crate::error::malformed(format!("not a number: {s:?}")))
+    s.trim()
+        .parse()
+        .map_err(|_| crate::error::malformed(format!("not a number: {s:?}")))
 }
 
 /// Escapes text for use in element content or attribute values.
