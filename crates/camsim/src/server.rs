@@ -1002,13 +1002,27 @@ async fn truncated(response: Response<Body>) -> Response<Body> {
     );
     // The stream ends with an error after half the body, so hyper closes the connection short of
     // the announced Content-Length.
-    let stream = futures_util::stream::iter(vec![
-        Ok(Frame::data(half)),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::BrokenPipe,
-            "truncated by fault injection",
-        )),
-    ]);
+    // The pause lets hyper flush the head and the first half before the error aborts the
+    // connection; without it both would be dropped together.
+    let stream = futures_util::stream::unfold(0u8, move |step| {
+        let half = half.clone();
+        async move {
+            match step {
+                0 => Some((Ok(Frame::data(half)), 1)),
+                1 => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    Some((
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::BrokenPipe,
+                            "truncated by fault injection",
+                        )),
+                        2,
+                    ))
+                }
+                _ => None,
+            }
+        }
+    });
     Response::from_parts(parts, BodyExt::boxed(StreamBody::new(stream)))
 }
 
