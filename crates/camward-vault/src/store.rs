@@ -18,7 +18,10 @@ pub struct CredentialKey {
 impl CredentialKey {
     /// A key for `user` on `camera`.
     pub fn new(camera: impl Into<String>, user: impl Into<String>) -> Self {
-        Self { camera: camera.into(), user: user.into() }
+        Self {
+            camera: camera.into(),
+            user: user.into(),
+        }
     }
 
     /// The keychain account string. It names the camera and user, never the secret.
@@ -77,14 +80,18 @@ pub struct Keychain {
 
 impl Default for Keychain {
     fn default() -> Self {
-        Self { service: KEYCHAIN_SERVICE.to_owned() }
+        Self {
+            service: KEYCHAIN_SERVICE.to_owned(),
+        }
     }
 }
 
 impl Keychain {
     /// A keychain under a custom service name (tests use their own so they never touch real entries).
     pub fn with_service(service: impl Into<String>) -> Self {
-        Self { service: service.into() }
+        Self {
+            service: service.into(),
+        }
     }
 
     fn entry(&self, key: &CredentialKey) -> Result<keyring::Entry, VaultError> {
@@ -97,7 +104,10 @@ fn map_err(key: &CredentialKey, e: keyring::Error) -> VaultError {
         keyring::Error::PlatformFailure(inner) | keyring::Error::NoStorageAccess(inner) => {
             VaultError::KeychainUnavailable(inner.to_string())
         }
-        other => VaultError::Keychain { key: key.to_string(), reason: other.to_string() },
+        other => VaultError::Keychain {
+            key: key.to_string(),
+            reason: other.to_string(),
+        },
     }
 }
 
@@ -111,7 +121,9 @@ impl SecretStore for Keychain {
     }
 
     fn set(&self, key: &CredentialKey, secret: &Sensitive<String>) -> Result<(), VaultError> {
-        self.entry(key)?.set_password(secret.expose()).map_err(|e| map_err(key, e))?;
+        self.entry(key)?
+            .set_password(secret.expose())
+            .map_err(|e| map_err(key, e))?;
         tracing::info!(camera = %key.camera, user = %key.user, "secret stored in the keychain");
         Ok(())
     }
@@ -126,16 +138,34 @@ impl SecretStore for Keychain {
 
 /// An in-memory store for unit tests of code that takes a `SecretStore`.
 #[cfg(test)]
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct MemoryStore(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+#[cfg(test)]
+impl fmt::Debug for MemoryStore {
+    // It holds secrets, so `Debug` shows only how many.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.lock().map(|m| m.len()).unwrap_or(0);
+        write!(f, "MemoryStore({n} secrets)")
+    }
+}
 
 #[cfg(test)]
 impl SecretStore for MemoryStore {
     fn get(&self, key: &CredentialKey) -> Result<Option<Sensitive<String>>, VaultError> {
-        Ok(self.0.lock().expect("poisoned").get(&key.account()).cloned().map(Sensitive::new))
+        Ok(self
+            .0
+            .lock()
+            .expect("poisoned")
+            .get(&key.account())
+            .cloned()
+            .map(Sensitive::new))
     }
     fn set(&self, key: &CredentialKey, secret: &Sensitive<String>) -> Result<(), VaultError> {
-        self.0.lock().expect("poisoned").insert(key.account(), secret.expose().clone());
+        self.0
+            .lock()
+            .expect("poisoned")
+            .insert(key.account(), secret.expose().clone());
         Ok(())
     }
     fn delete(&self, key: &CredentialKey) -> Result<(), VaultError> {
@@ -160,7 +190,8 @@ mod tests {
         let s = MemoryStore::default();
         let k = CredentialKey::new("cam", "admin");
         assert!(s.get(&k).unwrap().is_none());
-        s.set(&k, &Sensitive::new("A-long-Secret-42".into())).unwrap();
+        s.set(&k, &Sensitive::new("A-long-Secret-42".into()))
+            .unwrap();
         assert_eq!(s.get(&k).unwrap().unwrap().expose(), "A-long-Secret-42");
         s.delete(&k).unwrap();
         assert!(s.get(&k).unwrap().is_none());

@@ -25,9 +25,165 @@ fn secret_round_trips_through_the_os_keychain() {
     // A second handle (as another process would) reads the same entry from the daemon.
     let again = Keychain::with_service(format!("org.camward.test.{}", std::process::id()));
     assert_eq!(again.get(&key).unwrap().unwrap().expose(), secret.expose());
-    kc.set(&key, &Sensitive::new(String::from("replaced-Secret-8"))).unwrap();
+    kc.set(&key, &Sensitive::new(String::from("replaced-Secret-8")))
+        .unwrap();
     assert_eq!(kc.get(&key).unwrap().unwrap().expose(), "replaced-Secret-8");
     kc.delete(&key).unwrap();
     assert!(kc.get(&key).unwrap().is_none());
     kc.delete(&key).unwrap();
+}
+
+/// Every byte SQLite wrote for the inventory at `db`: the database, its WAL and shared-memory files.
+fn sqlite_bytes(db: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        if let Ok(bytes) = std::fs::read(&p) {
+            all.extend(bytes);
+        }
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn write_ahead_rotation_and_resume_through_the_os_keychain_and_a_sqlite_file() {
+    use std::sync::Arc;
+
+    use camward_vault::{AuditChain, CredentialLedger, Inventory, Resolution};
+
+    let Some(kc) = keychain_or_skip() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("camward.sqlite3");
+    let key = CredentialKey::new(
+        format!("mac:02:00:00:00:{:02x}:02", std::process::id() % 256),
+        "admin",
+    );
+    let old = Sensitive::new(String::from("Factory-Old-Pass-71"));
+    let new = Sensitive::new(String::from("Rotated-New-Pass-72!"));
+    let newer = Sensitive::new(String::from("Resumed-Newer-Pass-73?"));
+
+    // A full rotation: begin → (camera takes it) → promote → (old refused) → retire.
+    {
+        let inv = Inventory::open(&db).unwrap();
+        let ledger = CredentialLedger::new(Arc::new(kc.clone()), &inv);
+        ledger.record_current(&key, &old).unwrap();
+        let change = ledger.begin_change(&key, &new).unwrap();
+        assert_eq!(ledger.pending().unwrap(), vec![key.clone()]);
+        change.promote().unwrap();
+        assert_eq!(
+            ledger.previous(&key).unwrap().unwrap().expose(),
+            old.expose()
+        );
+        ledger.retire_previous(&key).unwrap();
+        assert!(ledger.previous(&key).unwrap().is_none());
+    }
+    // Another process (a fresh keychain handle) sees the new password as current.
+    let reader = Keychain::with_service(format!("org.camward.test.{}", std::process::id()));
+    assert_eq!(reader.get(&key).unwrap().unwrap().expose(), new.expose());
+
+    // Interrupted: the app stops after begin_change and after the camera took the password.
+    let camera_has = newer.expose().clone();
+    {
+        let inv = Inventory::open(&db).unwrap();
+        let ledger = CredentialLedger::new(Arc::new(kc.clone()), &inv);
+        let change = ledger.begin_change(&key, &newer).unwrap();
+        drop(change);
+    }
+    // Restart: resume from the SQLite file and the keychain alone.
+    {
+        let inv = Inventory::open(&db).unwrap();
+        let ledger = CredentialLedger::new(Arc::new(kc.clone()), &inv);
+        assert_eq!(ledger.pending().unwrap(), vec![key.clone()]);
+        let r = ledger
+            .resolve(&key, |p| {
+                Ok::<_, std::convert::Infallible>(*p.expose() == camera_has)
+            })
+            .unwrap();
+        assert_eq!(r, Resolution::Promoted);
+        assert!(ledger.pending().unwrap().is_empty());
+        assert_eq!(
+            ledger.current(&key).unwrap().unwrap().expose(),
+            newer.expose()
+        );
+        assert_eq!(
+            ledger.previous(&key).unwrap().unwrap().expose(),
+            new.expose()
+        );
+        ledger.retire_previous(&key).unwrap();
+        assert!(
+            matches!(inv.verify_audit_chain().unwrap(), AuditChain::Intact { rows, .. } if rows >= 7)
+        );
+    }
+
+    // No secret ever reached SQLite, while the camera key (the reference) did.
+    let bytes = sqlite_bytes(&db);
+    assert!(
+        contains(&bytes, &key.camera),
+        "the grep itself must find what is there"
+    );
+    for secret in [&old, &new, &newer] {
+        assert!(
+            !contains(&bytes, secret.expose()),
+            "a secret is in the SQLite file"
+        );
+    }
+
+    CredentialLedger::new(Arc::new(kc.clone()), &Inventory::open(&db).unwrap())
+        .forget(&key)
+        .unwrap();
+    assert!(kc.get(&key).unwrap().is_none());
+}
+
+#[test]
+fn tampering_with_the_audit_file_is_detected() {
+    use camward_vault::{AuditChain, AuditEntry, ChainBreak, Inventory};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("camward.sqlite3");
+    {
+        let inv = Inventory::open(&db).unwrap();
+        for (action, result) in [
+            ("control.apply", "ok"),
+            ("credential.promoted", "ok"),
+            ("control.verify", "failed"),
+        ] {
+            inv.append_audit(&AuditEntry::camera(
+                "mac:02:00:00:00:00:09",
+                action,
+                "",
+                result,
+            ))
+            .unwrap();
+        }
+        assert!(matches!(
+            inv.verify_audit_chain().unwrap(),
+            AuditChain::Intact { rows: 3, .. }
+        ));
+    }
+    // Someone with the file hides the failed verification: the triggers stop a plain UPDATE ...
+    let raw = rusqlite::Connection::open(&db).unwrap();
+    assert!(raw
+        .execute("UPDATE audit_log SET result = 'ok' WHERE seq = 3", [])
+        .is_err());
+    // ... so they drop them first.
+    raw.execute_batch(
+        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET result = 'ok' WHERE seq = 3;",
+    )
+    .unwrap();
+    drop(raw);
+    let inv = Inventory::open(&db).unwrap();
+    assert_eq!(
+        inv.verify_audit_chain().unwrap(),
+        AuditChain::Broken {
+            seq: 3,
+            reason: ChainBreak::ContentChanged
+        }
+    );
 }
