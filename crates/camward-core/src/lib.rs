@@ -1,6 +1,10 @@
 //! Camward's use cases. No Tauri, no clap, no terminal: the desktop shell and the CLI are thin
 //! layers over this crate.
 pub mod error;
+pub mod info;
 pub mod probe;
+pub mod session;
+pub mod target;
 
 pub use error::CoreError;
+pub use target::{camera_key, device_url};
