@@ -246,22 +246,22 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     s
 }
 
-/// True when a rustls error is somewhere in the source chain.
+/// True when a rustls error is somewhere in the source chain. `io::Error::source` skips the
+/// error an `io::Error` wraps, and hyper wraps TLS failures in two of them, so those are
+/// unwrapped through `get_ref` instead.
 fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cur {
         if c.is::<rustls::Error>() {
             return true;
         }
-        if let Some(io) = c.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.is::<rustls::Error>())
-            {
-                return true;
-            }
-        }
-        cur = c.source();
+        cur = match c
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => Some(inner),
+            None => c.source(),
+        };
     }
     false
 }
@@ -496,5 +496,105 @@ mod tests {
             .verify_server_cert(&der, &[], &name, &[], UnixTime::now())
             .is_err());
         assert!(!v.supported_verify_schemes().is_empty());
+    }
+
+    /// A camera CA and a leaf certificate for 127.0.0.1 signed by it.
+    fn camera_certificates() -> (
+        String,
+        CertificateDer<'static>,
+        rustls::pki_types::PrivateKeyDer<'static>,
+    ) {
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+            .unwrap()
+            .signed_by(&leaf_key, &issuer)
+            .unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+        (ca_cert.pem(), leaf.der().clone(), key)
+    }
+
+    /// Serves HTTPS on 127.0.0.1 with `cert`, answering every connection with a tiny reply.
+    async fn serve_tls(
+        cert: CertificateDer<'static>,
+        key: rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> String {
+        let config = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(sock).await else {
+                        return;
+                    };
+                    let mut buf = vec![0u8; 65536];
+                    let _ = tls.read(&mut buf).await;
+                    let _ = tls
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                        )
+                        .await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        format!("https://{addr}/onvif/device_service")
+    }
+
+    #[tokio::test]
+    async fn tls_is_verified_against_a_pin_or_a_ca() {
+        let (ca_pem, leaf, key) = camera_certificates();
+        let pin = certificate_sha256(leaf.as_ref());
+        let url = serve_tls(leaf, key).await;
+        let with = |trust| {
+            ReqwestTransport::new(&HttpConfig {
+                trust: Some(trust),
+                ..config(1024)
+            })
+            .unwrap()
+        };
+
+        let r = with(TlsTrust::PinnedSha256(pin))
+            .post(request(url.clone()))
+            .await
+            .unwrap();
+        assert_eq!(&r.body[..], b"ok");
+        let r = with(TlsTrust::CaPem(ca_pem.into_bytes()))
+            .post(request(url.clone()))
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200);
+
+        let mut wrong = pin;
+        wrong[0] ^= 1;
+        let e = with(TlsTrust::PinnedSha256(wrong))
+            .post(request(url.clone()))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, TransportError::Tls(_)), "{e:?}");
+        let (other_ca, _, _) = camera_certificates();
+        let e = with(TlsTrust::CaPem(other_ca.into_bytes()))
+            .post(request(url.clone()))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, TransportError::Tls(_)), "{e:?}");
+        let e = ReqwestTransport::new(&config(1024))
+            .unwrap()
+            .post(request(url))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, TransportError::Tls(_)), "{e:?}");
     }
 }
