@@ -91,11 +91,13 @@ pub fn default_db_path() -> Result<PathBuf, InventoryError> {
         .ok_or(InventoryError::NoDataDir)
 }
 
-/// The OS user running Camward, recorded as "who" in the audit trail.
+/// The OS user running Camward, recorded as "who" in the audit trail. It asks the OS (the user
+/// database on Unix), not `$USER`, which is often unset in services and CI.
 pub fn os_user() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+    whoami::fallible::username()
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("USER").ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
@@ -759,6 +761,12 @@ mod tests {
             .unwrap();
         let err = Inventory::open(&path).unwrap_err();
         assert_eq!(err.code(), "inventory_newer_schema");
+    }
+
+    #[test]
+    fn who_is_the_os_user() {
+        let user = os_user();
+        assert!(!user.is_empty() && user != "unknown", "{user}");
     }
 
     #[test]

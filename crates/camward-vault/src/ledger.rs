@@ -1075,6 +1075,32 @@ mod tests {
     }
 
     #[test]
+    fn no_secret_reaches_the_sqlite_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("camward.sqlite3");
+        let inner = Arc::new(MemoryStore::default());
+        let ledger = healthy_process(&path, &inner);
+        let camera = Camera(Mutex::new(OLD.to_owned()));
+        ledger.record_current(&key(), &pw(OLD)).unwrap();
+        rotate(&ledger, &camera, &Budget::new(i64::MAX), NEW).unwrap();
+        // Leave one change pending too, so every phase has been written at least once.
+        let _pending = ledger
+            .begin_change(&key(), &pw("Still-Pending-Pass-5"))
+            .unwrap();
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            bytes.extend(std::fs::read(&p).unwrap_or_default());
+        }
+        let has = |s: &str| bytes.windows(s.len()).any(|w| w == s.as_bytes());
+        assert!(has(&key().camera), "the search must find what is there");
+        for secret in [OLD, NEW, "Still-Pending-Pass-5"] {
+            assert!(!has(secret), "{secret} found in the SQLite files");
+        }
+    }
+
+    #[test]
     fn debug_output_never_shows_a_secret() {
         let (ledger, _) = ledger_in_memory();
         let k = key();
