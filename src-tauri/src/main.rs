@@ -45,7 +45,10 @@ async fn probe_camera(url: String) -> Result<ProbeReport, CoreError> {
 fn demo_cameras(demo: State<'_, DemoSite>) -> Vec<camsim::CameraInfo> {
     // A poisoned lock only means another command panicked while reading the list; the fleet
     // itself is still intact, so the list is still worth showing.
-    let fleet = demo.fleet.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let fleet = demo
+        .fleet
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     fleet
         .as_ref()
         .map(|fleet| fleet.cameras().iter().map(|camera| camera.info()).collect())
@@ -68,14 +71,19 @@ fn main() {
         .setup(move |app| {
             if demo {
                 // The fleet's listeners run on Tauri's async runtime, which outlives this call.
-                let fleet = tauri::async_runtime::block_on(camsim::Fleet::start(
-                    camsim::FleetConfig { cameras: DEMO_CAMERAS, ..Default::default() },
-                ))?;
+                let fleet =
+                    tauri::async_runtime::block_on(camsim::Fleet::start(camsim::FleetConfig {
+                        cameras: DEMO_CAMERAS,
+                        ..Default::default()
+                    }))?;
                 for camera in fleet.cameras() {
                     tracing::info!(device_url = %camera.device_url(), "simulated camera ready");
                 }
                 let site = app.state::<DemoSite>();
-                *site.fleet.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(fleet);
+                *site
+                    .fleet
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(fleet);
             }
             Ok(())
         })
@@ -92,7 +100,11 @@ fn main() {
     app.run(|app, event| {
         if let RunEvent::Exit = event {
             let site = app.state::<DemoSite>();
-            let fleet = site.fleet.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+            let fleet = site
+                .fleet
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take();
             if let Some(fleet) = fleet {
                 tauri::async_runtime::block_on(fleet.shutdown());
             }
