@@ -71,7 +71,10 @@ mod tests {
             user: String,
             password: Sensitive<String>,
         }
-        let r = Report { user: "admin".into(), password: Sensitive::new("x-Secret-9".into()) };
+        let r = Report {
+            user: "admin".into(),
+            password: Sensitive::new("x-Secret-9".into()),
+        };
         let err = serde_json::to_string(&r).expect_err("a secret must not serialize");
         assert!(err.to_string().contains("refusing to serialize a secret"));
     }
