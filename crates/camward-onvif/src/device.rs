@@ -1462,3 +1462,328 @@ impl<T: Transport> Camera<T> {
         .await
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::error::TransportError;
+
+    /// Runs `parse` on the root element of `xml`.
+    pub(crate) fn on<R>(
+        xml: &str,
+        parse: impl FnOnce(Node<'_, '_>) -> Result<R, OnvifError>,
+    ) -> Result<R, OnvifError> {
+        let doc = roxmltree::Document::parse(xml).expect("test XML is well-formed");
+        parse(doc.root_element())
+    }
+
+    /// Asserts that `result` is a malformed-reply error.
+    pub(crate) fn assert_malformed<R: fmt::Debug>(result: Result<R, OnvifError>) {
+        match result {
+            Err(OnvifError::Transport(TransportError::Malformed(_))) => {}
+            other => panic!("expected Malformed, got {other:?}"),
+        }
+    }
+
+    macro_rules! reply {
+        ($name:literal) => {
+            include_str!(concat!("../tests/replies/", $name, ".xml"))
+        };
+    }
+    pub(crate) use reply;
+
+    #[test]
+    fn system_date_and_time() {
+        let sdt = on(reply!("system_date_and_time"), parse_system_date_and_time).unwrap();
+        assert_eq!(sdt.date_time_type, DateTimeType::Ntp);
+        assert!(sdt.daylight_savings);
+        assert_eq!(sdt.time_zone.as_deref(), Some("CET-1CEST,M3.5.0,M10.5.0/3"));
+        assert_eq!(
+            sdt.utc,
+            Some(time::macros::datetime!(2010-09-16 07:50:45 UTC))
+        );
+    }
+
+    #[test]
+    fn system_date_and_time_without_utc_and_malformed() {
+        let xml = reply!("system_date_and_time");
+        let start = xml.find("<sch:UTCDateTime>").unwrap();
+        let end = xml.find("</sch:UTCDateTime>").unwrap() + "</sch:UTCDateTime>".len();
+        let no_utc = format!("{}{}", &xml[..start], &xml[end..]);
+        assert_eq!(on(&no_utc, parse_system_date_and_time).unwrap().utc, None);
+        assert_malformed(on(
+            &xml.replace("<sch:Hour>7</sch:Hour>", ""),
+            parse_system_date_and_time,
+        ));
+        assert_malformed(on(
+            &xml.replace("<sch:Month>9</sch:Month>", "<sch:Month>13</sch:Month>"),
+            parse_system_date_and_time,
+        ));
+        assert_malformed(on(
+            &xml.replace(">NTP<", ">Sundial<"),
+            parse_system_date_and_time,
+        ));
+        // The reply element itself, without the SystemDateAndTime wrapper.
+        assert_malformed(on(
+            r#"<tds:GetSystemDateAndTimeResponse xmlns:tds="http://www.onvif.org/ver10/device/wsdl"/>"#,
+            parse_system_date_and_time,
+        ));
+    }
+
+    #[test]
+    fn device_information() {
+        let info = on(reply!("device_information"), parse_device_information).unwrap();
+        assert_eq!(info.manufacturer, "ACME & Sons");
+        assert_eq!(info.serial_number, "ACCC8E012345");
+        assert_malformed(on(
+            &reply!("device_information").replace("<ns7:HardwareId>7A1</ns7:HardwareId>", ""),
+            parse_device_information,
+        ));
+    }
+
+    #[test]
+    fn elements_in_a_wrong_namespace_are_not_read() {
+        let wrong = reply!("device_information").replace(
+            "http://www.onvif.org/ver10/device/wsdl",
+            "http://example.com/other",
+        );
+        assert_malformed(on(&wrong, parse_device_information));
+    }
+
+    #[test]
+    fn ntp() {
+        let ntp = on(reply!("ntp"), parse_ntp).unwrap();
+        assert!(!ntp.from_dhcp);
+        assert_eq!(
+            ntp.manual,
+            vec![
+                NetworkHost::Ipv4("192.0.2.1".into()),
+                NetworkHost::Dns("pool.ntp.org".into())
+            ]
+        );
+        assert_malformed(on(
+            &reply!("ntp").replace("<tt:DNSname>pool.ntp.org</tt:DNSname>", ""),
+            parse_ntp,
+        ));
+    }
+
+    #[test]
+    fn users_and_redacted_debug() {
+        let users = on(reply!("users"), parse_users).unwrap();
+        assert_eq!(users.len(), 2);
+        assert_eq!(users[0].username, "admin");
+        assert_eq!(users[0].level, UserLevel::Administrator);
+        assert_eq!(users[1].level, UserLevel::User);
+        let user = User {
+            username: "ops".into(),
+            password: Some("hunter2-secret".into()),
+            level: UserLevel::Operator,
+        };
+        let debug = format!("{user:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("redacted"));
+        let json = serde_json::to_string(&user).unwrap();
+        assert!(!json.contains("hunter2"), "{json}");
+        assert_malformed(on(
+            &reply!("users").replace("<s:UserLevel>User</s:UserLevel>", ""),
+            parse_users,
+        ));
+        assert_malformed(on(
+            &reply!("users").replace(">User<", ">Root<"),
+            parse_users,
+        ));
+    }
+
+    #[test]
+    fn services() {
+        let services = on(reply!("services"), parse_services).unwrap();
+        assert_eq!(services.len(), 2);
+        assert_eq!(services[1].namespace, crate::ns::TR2);
+        assert_eq!(services[1].xaddr, "http://192.0.2.10/onvif/media2_service");
+        assert_eq!((services[0].major, services[0].minor), (21, 12));
+        assert_malformed(on(
+            &reply!("services").replace("<tt:Minor>60</tt:Minor>", ""),
+            parse_services,
+        ));
+    }
+
+    #[test]
+    fn capabilities() {
+        let caps = on(reply!("capabilities"), parse_capabilities).unwrap();
+        assert_eq!(
+            caps.device_xaddr.as_deref(),
+            Some("http://192.0.2.10/onvif/device_service")
+        );
+        assert_eq!(
+            caps.media_xaddr.as_deref(),
+            Some("http://192.0.2.10/onvif/media_service")
+        );
+        assert!(caps.tls1_2 && !caps.tls1_1 && caps.onboard_key_generation && !caps.x509_token);
+        assert_malformed(on(
+            &reply!("capabilities").replace(
+                "<tt:XAddr>http://192.0.2.10/onvif/media_service</tt:XAddr>",
+                "",
+            ),
+            parse_capabilities,
+        ));
+    }
+
+    #[test]
+    fn device_service_capabilities() {
+        let caps = on(
+            reply!("device_service_capabilities"),
+            parse_device_service_capabilities,
+        )
+        .unwrap();
+        assert_eq!(caps.max_users, Some(16));
+        assert_eq!(caps.max_user_name_length, Some(32));
+        assert_eq!(caps.max_password_length, Some(64));
+        assert!(caps.username_token && caps.http_digest && caps.tls1_2 && !caps.tls1_0);
+        assert!(caps.ip_filter && caps.zero_configuration && !caps.ipv6);
+        assert_eq!(caps.ntp, Some(2));
+        assert!(caps.discovery_bye && !caps.remote_discovery && caps.system_logging);
+        assert_malformed(on(
+            &reply!("device_service_capabilities").replace("MaxUsers=\"16\"", "MaxUsers=\"many\""),
+            parse_device_service_capabilities,
+        ));
+    }
+
+    #[test]
+    fn scopes_hostname_dns() {
+        let scopes = on(reply!("scopes"), parse_scopes).unwrap();
+        assert!(scopes[0].fixed && !scopes[1].fixed);
+        assert_eq!(scopes[1].item, "onvif://www.onvif.org/location/lobby");
+        let host = on(reply!("hostname"), parse_hostname).unwrap();
+        assert_eq!(
+            host,
+            HostnameInformation {
+                from_dhcp: false,
+                name: Some("cam-lobby".into())
+            }
+        );
+        let dns = on(reply!("dns"), parse_dns).unwrap();
+        assert!(dns.from_dhcp);
+        assert_eq!(dns.search_domains, vec!["example.net".to_string()]);
+        assert_eq!(
+            dns.from_dhcp_servers,
+            vec![IpAddress::Ipv4("192.0.2.53".into())]
+        );
+        assert_eq!(dns.manual, vec![IpAddress::Ipv6("2001:db8::53".into())]);
+        assert_malformed(on(
+            &reply!("hostname").replace("<tt:FromDHCP>false</tt:FromDHCP>", ""),
+            parse_hostname,
+        ));
+    }
+
+    #[test]
+    fn network_interfaces() {
+        let ifs = on(reply!("network_interfaces"), parse_network_interfaces).unwrap();
+        let eth0 = &ifs[0];
+        assert_eq!(eth0.token, "eth0");
+        assert_eq!(eth0.mac.as_deref(), Some("AC:CC:8E:01:23:45"));
+        assert!(eth0.enabled && eth0.ipv4_enabled && !eth0.ipv4_dhcp);
+        assert_eq!(
+            eth0.ipv4_manual,
+            vec![PrefixedAddress {
+                address: "192.0.2.10".into(),
+                prefix_length: 24
+            }]
+        );
+        assert_eq!(
+            eth0.ipv4_link_local.as_ref().map(|a| a.prefix_length),
+            Some(16)
+        );
+        assert_malformed(on(
+            &reply!("network_interfaces").replace(" token=\"eth0\"", ""),
+            parse_network_interfaces,
+        ));
+    }
+
+    #[test]
+    fn network_protocols() {
+        let protocols = on(reply!("network_protocols"), parse_network_protocols).unwrap();
+        assert_eq!(protocols.len(), 3);
+        assert_eq!(
+            protocols[1],
+            NetworkProtocol {
+                name: ProtocolName::Https,
+                enabled: false,
+                ports: vec![443]
+            }
+        );
+        assert_eq!(protocols[2].ports, vec![554, 8554]);
+        assert_malformed(on(
+            &reply!("network_protocols")
+                .replace("<tt:Port>80</tt:Port>", "<tt:Port>http</tt:Port>"),
+            parse_network_protocols,
+        ));
+    }
+
+    #[test]
+    fn discovery_zero_conf_filter_log_reboot() {
+        assert_eq!(
+            on(reply!("discovery_mode"), parse_discovery_mode).unwrap(),
+            DiscoveryMode::NonDiscoverable
+        );
+        let zc = on(reply!("zero_configuration"), parse_zero_configuration).unwrap();
+        assert_eq!(zc.interface_token, "eth0");
+        assert!(zc.enabled);
+        assert_eq!(zc.addresses, vec!["169.254.10.20".to_string()]);
+        let filter = on(reply!("ip_address_filter"), parse_ip_address_filter).unwrap();
+        assert_eq!(filter.filter_type, FilterType::Allow);
+        assert_eq!(filter.ipv4[0].address, "192.0.2.0");
+        assert_eq!(filter.ipv6[0].prefix_length, 32);
+        assert_eq!(
+            on(reply!("system_log"), parse_system_log).unwrap(),
+            "Jan  1 00:00:01 boot <ok>"
+        );
+        assert_eq!(
+            on(reply!("system_reboot"), parse_system_reboot).unwrap(),
+            "Rebooting in 30 seconds"
+        );
+        assert_malformed(on(
+            &reply!("ip_address_filter").replace("<tt:Type>Allow</tt:Type>", ""),
+            parse_ip_address_filter,
+        ));
+        assert_malformed(on(
+            &reply!("system_reboot").replace("Message", "Note"),
+            parse_system_reboot,
+        ));
+    }
+
+    #[test]
+    fn writers_escape_text_and_declare_namespaces() {
+        let xml = write_set_hostname("cam<&>\"lobby\"");
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().namespace(), Some(TDS));
+        assert_eq!(req_text(root, TDS, "Name").unwrap(), "cam<&>\"lobby\"");
+        let users = write_create_users(&[User {
+            username: "ops".into(),
+            password: Some("p<w>&d".into()),
+            level: UserLevel::Operator,
+        }]);
+        let doc = roxmltree::Document::parse(&users).unwrap();
+        let user = req_child(doc.root_element(), TDS, "User").unwrap();
+        assert_eq!(req_text(user, TT, "Password").unwrap(), "p<w>&d");
+        assert_eq!(req_text(user, TT, "UserLevel").unwrap(), "Operator");
+    }
+
+    #[test]
+    fn set_date_time_writes_utc_fields() {
+        let xml = write_set_system_date_and_time(&SetDateTime {
+            date_time_type: DateTimeType::Manual,
+            daylight_savings: false,
+            time_zone: Some("UTC0".into()),
+            utc: Some(time::macros::datetime!(2026-11-22 16:04:05 +01:00)),
+        });
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let utc = req_child(doc.root_element(), TDS, "UTCDateTime").unwrap();
+        let t = req_child(utc, TT, "Time").unwrap();
+        assert_eq!(req_text(t, TT, "Hour").unwrap(), "15");
+        assert_eq!(
+            req_text(req_child(utc, TT, "Date").unwrap(), TT, "Day").unwrap(),
+            "22"
+        );
+    }
+}

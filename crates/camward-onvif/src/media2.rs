@@ -180,3 +180,52 @@ impl<T: Transport> Camera<T> {
         reply.with_payload(parse_stream_uri)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::tests::{assert_malformed, on, reply};
+
+    #[test]
+    fn profiles() {
+        let profiles = on(reply!("profiles"), parse_profiles).unwrap();
+        assert_eq!(profiles.len(), 2);
+        let main = &profiles[0];
+        assert_eq!(
+            (main.token.as_str(), main.name.as_str()),
+            ("Profile_1", "mainStream")
+        );
+        assert!(main.audio);
+        let ve = main.video_encoder.as_ref().unwrap();
+        assert_eq!(
+            (ve.encoding.as_str(), ve.width, ve.height),
+            ("H265", 3840, 2160)
+        );
+        let mc = ve.multicast.as_ref().unwrap();
+        assert_eq!(mc.address, IpAddress::Ipv4("239.0.0.10".into()));
+        assert_eq!((mc.port, mc.ttl, mc.auto_start), (50000, 5, true));
+        let sub = &profiles[1];
+        assert!(!sub.audio);
+        assert_eq!(sub.video_encoder.as_ref().unwrap().multicast, None);
+        assert_malformed(on(
+            &reply!("profiles").replace("<t:Width>640</t:Width>", ""),
+            parse_profiles,
+        ));
+        assert_malformed(on(
+            &reply!("profiles").replace("<m:Name>subStream</m:Name>", ""),
+            parse_profiles,
+        ));
+    }
+
+    #[test]
+    fn stream_uri() {
+        assert_eq!(
+            on(reply!("stream_uri"), parse_stream_uri).unwrap(),
+            "rtsp://192.0.2.10:554/Streaming/Channels/101?transportmode=unicast&profile=Profile_1"
+        );
+        assert_malformed(on(
+            &reply!("stream_uri").replace("Uri>", "Url>"),
+            parse_stream_uri,
+        ));
+    }
+}

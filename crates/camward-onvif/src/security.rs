@@ -206,10 +206,19 @@ fn unb64(s: &str) -> Result<Vec<u8>, OnvifError> {
         .map_err(|_| malformed("invalid base64 DER value"))
 }
 
+/// Formats an `xs:dateTime` in UTC. Written by hand because it cannot fail, unlike RFC 3339
+/// formatting, which rejects years outside 0..=9999.
 fn xs_date_time(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// Advanced Security GetServiceCapabilities request.
@@ -586,5 +595,129 @@ impl<T: Transport> Camera<T> {
             parse_empty,
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::tests::{assert_malformed, on, reply};
+
+    #[test]
+    fn capabilities() {
+        let caps = on(reply!("security_capabilities"), parse_security_capabilities).unwrap();
+        assert_eq!(caps.max_keys, Some(8));
+        assert_eq!(caps.max_certification_paths, Some(4));
+        assert!(
+            caps.rsa_key_pair_generation && caps.pkcs10 && caps.self_signed_certificate_creation
+        );
+        assert_eq!(caps.rsa_key_lengths, vec![2048, 3072, 4096]);
+        assert_eq!(caps.signature_algorithms, vec![SHA256_WITH_RSA.to_string()]);
+        assert_eq!(
+            caps.tls_server_versions,
+            vec!["1.2".to_string(), "1.3".to_string()]
+        );
+        assert_eq!(caps.max_tls_certification_paths, Some(1));
+        assert_malformed(on(
+            &reply!("security_capabilities").replace("2048 3072", "2048 big"),
+            parse_security_capabilities,
+        ));
+    }
+
+    #[test]
+    fn key_pair_and_status() {
+        let created = on(reply!("create_rsa_key_pair"), parse_create_rsa_key_pair).unwrap();
+        assert_eq!(created.key_id, "key-1");
+        assert_eq!(created.estimated_creation_time, "PT30S");
+        assert_eq!(
+            on(reply!("key_status"), parse_key_status).unwrap(),
+            KeyStatus::Generating
+        );
+        assert_malformed(on(
+            &reply!("create_rsa_key_pair").replace("<ns4:KeyID>key-1</ns4:KeyID>", ""),
+            parse_create_rsa_key_pair,
+        ));
+    }
+
+    #[test]
+    fn csr_certificates_paths() {
+        let csr = on(reply!("pkcs10_csr"), parse_pkcs10_csr).unwrap();
+        assert_eq!(csr[..2], [0x30, 0x82]);
+        assert_eq!(csr.len(), 15);
+        assert_eq!(
+            on(reply!("self_signed_certificate"), parse_certificate_id).unwrap(),
+            "cert-7"
+        );
+        let up = on(reply!("upload_certificate"), parse_upload_certificate).unwrap();
+        assert_eq!(
+            up,
+            UploadedCertificate {
+                certificate_id: "cert-8".into(),
+                key_id: "key-1".into()
+            }
+        );
+        let all = on(reply!("all_certificates"), parse_all_certificates).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].alias.as_deref(), Some("site <lobby>"));
+        assert_eq!(all[1].der, vec![0, 1, 2]);
+        assert_eq!(all[1].alias, None);
+        assert_eq!(
+            on(
+                reply!("create_certification_path"),
+                parse_certification_path_id
+            )
+            .unwrap(),
+            "path-1"
+        );
+        assert_eq!(
+            on(
+                reply!("assigned_server_certificates"),
+                parse_assigned_server_certificates
+            )
+            .unwrap(),
+            vec!["path-1".to_string(), "path-2".to_string()]
+        );
+        assert_malformed(on(
+            &reply!("pkcs10_csr").replace("MIIB", "M!IB"),
+            parse_pkcs10_csr,
+        ));
+        assert_malformed(on(
+            &reply!("all_certificates").replace("<x:KeyID>key-2</x:KeyID>", ""),
+            parse_all_certificates,
+        ));
+    }
+
+    #[test]
+    fn csr_request_carries_extension_der_as_base64() {
+        let xml = write_create_pkcs10_csr(&CsrRequest {
+            subject: DistinguishedName {
+                common_name: Some("cam-lobby.example.net".into()),
+                organization: Some("Smith & Co <Ltd>".into()),
+                ..DistinguishedName::default()
+            },
+            key_id: "key-1".into(),
+            extensions: vec![X509Extension {
+                oid: "2.5.29.17".into(),
+                critical: false,
+                value_der: vec![0x30, 0x00],
+            }],
+            signature_algorithm: SHA256_WITH_RSA.into(),
+        });
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let root = doc.root_element();
+        let subject = req_child(root, TAS, "Subject").unwrap();
+        assert_eq!(
+            req_text(subject, TAS, "Organization").unwrap(),
+            "Smith & Co <Ltd>"
+        );
+        let ext = req_child(
+            req_child(root, TAS, "CSRAttribute").unwrap(),
+            TAS,
+            "X509v3Extension",
+        )
+        .unwrap();
+        assert_eq!(req_text(ext, TAS, "extnValue").unwrap(), "MAA=");
+        let alg = req_child(root, TAS, "SignatureAlgorithm").unwrap();
+        assert_eq!(req_text(alg, TAS, "algorithm").unwrap(), SHA256_WITH_RSA);
     }
 }
