@@ -1,4 +1,6 @@
 //! The `camward` binary as a person uses it, against camsim cameras on 127.0.0.1.
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

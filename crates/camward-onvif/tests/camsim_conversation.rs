@@ -1,6 +1,8 @@
 //! The client against camsim over real loopback sockets: every operation, every auth flavour,
 //! clocks two hours off either way, wrong passwords, lock-out, injected faults, hostile sizes.
 //! Every request sent and every reply received is validated against the official ONVIF schemas.
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
