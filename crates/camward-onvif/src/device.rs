@@ -1246,13 +1246,26 @@ impl<T: Transport> Camera<T> {
         &self,
         include_capability: bool,
     ) -> Result<Vec<ServiceEntry>, OnvifError> {
-        self.device_op(
-            "GetServices",
-            &write_get_services(include_capability),
-            true,
-            parse_services,
-        )
-        .await
+        let services = self
+            .device_op(
+                "GetServices",
+                &write_get_services(include_capability),
+                true,
+                parse_services,
+            )
+            .await?;
+        // Cameras serve Media2 and Advanced Security at URLs of their choosing (ONVIF Core
+        // §5.1.1): remember them so the typed operations of those services go to the right place.
+        for entry in &services {
+            let service = match entry.namespace.as_str() {
+                crate::ns::TR2 => Service::Media2,
+                crate::ns::TAS => Service::AdvancedSecurity,
+                crate::ns::TDS => Service::Device,
+                _ => continue,
+            };
+            self.set_service_url(service, &entry.xaddr);
+        }
+        Ok(services)
     }
 
     /// GetCapabilities (category All), without credentials.

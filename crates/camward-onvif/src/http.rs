@@ -284,6 +284,21 @@ fn map_reqwest_error(e: reqwest::Error) -> TransportError {
 
 impl Transport for ReqwestTransport {
     async fn post(&self, req: HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.request("POST", req).await
+    }
+}
+
+impl ReqwestTransport {
+    /// Sends one request with any method (`GET`, `PUT`, ...), with the same timeouts, TLS trust and
+    /// response cap as [`Transport::post`]. Vendor APIs (Axis VAPIX, Hikvision ISAPI) need more
+    /// than POST; ONVIF itself only ever posts.
+    pub async fn request(
+        &self,
+        method: &str,
+        req: HttpRequest,
+    ) -> Result<HttpResponse, TransportError> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|e| TransportError::InvalidUrl(format!("bad method: {e}")))?;
         let url =
             reqwest::Url::parse(&req.url).map_err(|e| TransportError::InvalidUrl(e.to_string()))?;
         if url.scheme() == "https" && !self.has_tls() {
@@ -291,7 +306,7 @@ impl Transport for ReqwestTransport {
                 "no TLS trust configured for an https URL".into(),
             ));
         }
-        let mut rb = self.client.post(url);
+        let mut rb = self.client.request(method, url);
         for (name, value) in &req.headers {
             rb = rb.header(name.as_str(), value.as_str());
         }

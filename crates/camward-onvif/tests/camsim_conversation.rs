@@ -286,6 +286,8 @@ async fn every_device_operation(auth: AuthFlavour, skew: i64) {
         .expect("RemoveIPAddressFilter");
     assert_eq!(cam.get_ip_address_filter().await.unwrap().ipv4.len(), 1);
 
+    media_and_certificates(&cam, sim).await;
+
     // Logs and the lifecycle operations.
     cam.get_system_log(SystemLogType::System)
         .await
@@ -309,6 +311,187 @@ async fn every_device_operation(auth: AuthFlavour, skew: i64) {
 
     assert_schema_valid(&transport.exchanges());
     fleet.shutdown().await;
+}
+
+/// Media2 profiles and stream URIs; the Advanced Security keystore end to end: a key made on the
+/// camera, a CSR it signs, a self-signed certificate, a CA-issued certificate uploaded and matched to
+/// the key, a certification path assigned to the HTTPS listener — and a real TLS handshake that
+/// sees exactly that certificate.
+async fn media_and_certificates(cam: &Camera<Recorded>, sim: &camsim::SimCamera) {
+    use camward_onvif::media2::StreamProtocol;
+    use camward_onvif::security::{
+        CsrRequest, DistinguishedName, KeyStatus, SelfSignedRequest, UploadRequest,
+    };
+
+    // GetServices teaches the session where Media2 and Advanced Security live.
+    cam.get_services(false).await.expect("GetServices");
+    let profiles = cam.get_profiles().await.expect("GetProfiles");
+    assert!(profiles.len() >= 2, "{profiles:?}");
+    let uri = cam
+        .get_stream_uri(StreamProtocol::RtspUnicast, &profiles[0].token)
+        .await
+        .expect("GetStreamUri");
+    assert!(uri.starts_with("rtsp://"), "{uri}");
+    let missing = cam
+        .get_stream_uri(StreamProtocol::RtspUnicast, "no-such-profile")
+        .await
+        .expect_err("unknown profile");
+    assert!(
+        matches!(&missing, OnvifError::Refused(DeviceRefusal::Fault(f)) if f.has_subcode("NoProfile")),
+        "{missing:?}"
+    );
+
+    let caps = cam
+        .get_security_capabilities()
+        .await
+        .expect("GetServiceCapabilities (tas)");
+    assert!(caps.rsa_key_lengths.contains(&2048), "{caps:?}");
+    let key = cam
+        .create_rsa_key_pair(2048, Some("https-key"))
+        .await
+        .expect("CreateRSAKeyPair");
+    assert_eq!(
+        cam.get_key_status(&key.key_id).await.expect("GetKeyStatus"),
+        KeyStatus::Ok
+    );
+    let subject = DistinguishedName {
+        common_name: Some("lobby-cam-01".into()),
+        organization: Some("Example Site & Sons".into()),
+        country: Some("DE".into()),
+        ..DistinguishedName::default()
+    };
+    let sha256_rsa = "1.2.840.113549.1.1.11".to_owned();
+    let csr = cam
+        .create_pkcs10_csr(&CsrRequest {
+            subject: subject.clone(),
+            key_id: key.key_id.clone(),
+            extensions: vec![],
+            signature_algorithm: sha256_rsa.clone(),
+        })
+        .await
+        .expect("CreatePKCS10CSR");
+    let self_signed = cam
+        .create_self_signed_certificate(&SelfSignedRequest {
+            x509_version: Some(3),
+            subject,
+            key_id: key.key_id.clone(),
+            alias: Some("factory-like".into()),
+            not_valid_before: None,
+            not_valid_after: None,
+            signature_algorithm: sha256_rsa,
+        })
+        .await
+        .expect("CreateSelfSignedCertificate");
+
+    // A site CA (test-only) issues the certificate for the camera's CSR, naming how it is reached.
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::default();
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Test Site CA");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let ca_pem = ca_cert.pem();
+    let ca_der = ca_cert.der().to_vec();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let mut request = rcgen::CertificateSigningRequestParams::from_der(&csr.clone().into())
+        .expect("the camera's CSR is well-formed and self-signed by its key");
+    request.params.subject_alt_names = vec![rcgen::SanType::IpAddress(std::net::IpAddr::V4(
+        std::net::Ipv4Addr::LOCALHOST,
+    ))];
+    let leaf_der = request.signed_by(&issuer).unwrap().der().to_vec();
+
+    let uploaded = cam
+        .upload_certificate(&UploadRequest {
+            certificate_der: leaf_der.clone(),
+            alias: Some("site-issued".into()),
+            key_alias: None,
+            private_key_required: true,
+        })
+        .await
+        .expect("UploadCertificate (leaf)");
+    assert_eq!(
+        uploaded.key_id, key.key_id,
+        "the certificate is matched to the camera's key"
+    );
+    let ca_uploaded = cam
+        .upload_certificate(&UploadRequest {
+            certificate_der: ca_der,
+            alias: Some("site-ca".into()),
+            key_alias: None,
+            private_key_required: false,
+        })
+        .await
+        .expect("UploadCertificate (CA)");
+    let all = cam
+        .get_all_certificates()
+        .await
+        .expect("GetAllCertificates");
+    assert!(all.iter().any(|c| c.certificate_id == self_signed));
+    assert!(all
+        .iter()
+        .any(|c| c.certificate_id == uploaded.certificate_id && c.der == leaf_der));
+    let path = cam
+        .create_certification_path(
+            &[&uploaded.certificate_id, &ca_uploaded.certificate_id],
+            Some("https"),
+        )
+        .await
+        .expect("CreateCertificationPath");
+    cam.add_server_certificate_assignment(&path)
+        .await
+        .expect("AddServerCertificateAssignment");
+    assert_eq!(
+        cam.get_assigned_server_certificates()
+            .await
+            .expect("GetAssignedServerCertificates"),
+        vec![path.clone()]
+    );
+
+    // A real handshake over HTTPS, trusting only the site CA, sees exactly the new certificate.
+    let https = sim
+        .https_url()
+        .expect("HTTPS is served once a certificate is assigned");
+    let tls_config = HttpConfig {
+        trust: Some(camward_onvif::http::TlsTrust::CaPem(ca_pem.into_bytes())),
+        ..HttpConfig::default()
+    };
+    let over_tls = session(&https, &recorder(&tls_config));
+    over_tls
+        .get_system_date_and_time()
+        .await
+        .expect("ONVIF over HTTPS with the site CA");
+    let pinned = HttpConfig {
+        trust: Some(camward_onvif::http::TlsTrust::PinnedSha256(
+            camward_onvif::http::certificate_sha256(&leaf_der),
+        )),
+        ..HttpConfig::default()
+    };
+    session(&https, &recorder(&pinned))
+        .get_system_date_and_time()
+        .await
+        .expect("the pinned leaf is what the camera presents");
+    let wrong_pin = HttpConfig {
+        trust: Some(camward_onvif::http::TlsTrust::PinnedSha256([7u8; 32])),
+        ..HttpConfig::default()
+    };
+    let e = session(&https, &recorder(&wrong_pin))
+        .get_system_date_and_time()
+        .await
+        .expect_err("a different certificate is an alarm, not a silent accept");
+    assert!(
+        matches!(e, OnvifError::Transport(TransportError::Tls(_))),
+        "{e:?}"
+    );
+
+    cam.remove_server_certificate_assignment(&path)
+        .await
+        .expect("RemoveServerCertificateAssignment");
+    assert!(cam
+        .get_assigned_server_certificates()
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn wait_until_back<T: camward_onvif::transport::Transport>(cam: &Camera<T>) {
