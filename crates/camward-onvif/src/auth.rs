@@ -35,16 +35,7 @@ pub fn password_digest(nonce: &[u8], created: &str, password: &str) -> String {
 
 /// Formats a `wsu:Created` timestamp: UTC, seconds precision, `Z` suffix (xsd:dateTime).
 pub fn format_created(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    crate::xml::xs_date_time(t)
 }
 
 /// A ready-to-write WS-Security UsernameToken. `Debug` shows the user and time only.

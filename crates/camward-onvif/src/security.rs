@@ -206,21 +206,6 @@ fn unb64(s: &str) -> Result<Vec<u8>, OnvifError> {
         .map_err(|_| malformed("invalid base64 DER value"))
 }
 
-/// Formats an `xs:dateTime` in UTC. Written by hand because it cannot fail, unlike RFC 3339
-/// formatting, which rejects years outside 0..=9999.
-fn xs_date_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 /// Advanced Security GetServiceCapabilities request.
 pub fn write_get_security_capabilities() -> String {
     empty_request("tas:GetServiceCapabilities", SEC)
@@ -277,10 +262,10 @@ pub fn write_create_self_signed_certificate(req: &SelfSignedRequest) -> String {
         p.leaf("tas:Alias", alias);
     }
     if let Some(t) = req.not_valid_before {
-        p.leaf("tas:notValidBefore", &xs_date_time(t));
+        p.leaf("tas:notValidBefore", &crate::xml::xs_date_time(t));
     }
     if let Some(t) = req.not_valid_after {
-        p.leaf("tas:notValidAfter", &xs_date_time(t));
+        p.leaf("tas:notValidAfter", &crate::xml::xs_date_time(t));
     }
     write_algorithm(&mut p, &req.signature_algorithm);
     p.finish(root)

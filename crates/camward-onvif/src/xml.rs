@@ -133,3 +133,18 @@ pub fn parse_num<N: std::str::FromStr>(s: &str) -> Result<N, OnvifError> {
 pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
     quick_xml::escape::escape(s)
 }
+
+/// Formats an `xs:dateTime` in UTC with seconds precision and a `Z` suffix. Written by hand because
+/// it cannot fail, unlike RFC 3339 formatting, which rejects years outside 0..=9999.
+pub fn xs_date_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
