@@ -12,11 +12,14 @@ pub mod access;
 pub mod auth;
 pub mod device;
 pub mod fault;
+pub mod isapi;
 pub mod media2;
 pub mod security;
 mod server;
 pub mod state;
 pub mod tls;
+pub mod vapix;
+pub mod vendor;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -100,8 +103,36 @@ pub enum InitialState {
 /// Vendor behaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavour {
-    /// Plain ONVIF.
+    /// Plain ONVIF: anonymous access while no ONVIF account exists (Profile Q factory default).
     Generic,
+    /// Axis: no root password out of the box; VAPIX `pwdgrp.cgi` sets it without credentials
+    /// only while it is unset, and ONVIF stays closed until then (see [`vapix`]).
+    Axis,
+    /// Hikvision: inactive out of the box; ISAPI activation sets the `admin` password, and ONVIF
+    /// is off until enabled over ISAPI, with its own user list (see [`isapi`]).
+    Hikvision,
+    /// Camera `i` takes the flavour `[Generic, Axis, Hikvision][i % 3]`.
+    Mix,
+}
+
+impl Flavour {
+    /// The flavour of camera number `index` (resolves [`Flavour::Mix`]).
+    pub fn of_camera(self, index: usize) -> Flavour {
+        match self {
+            Flavour::Mix => [Flavour::Generic, Flavour::Axis, Flavour::Hikvision][index % 3],
+            other => other,
+        }
+    }
+
+    /// The name shown in [`CameraInfo::flavour`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavour::Generic => "generic",
+            Flavour::Axis => "axis",
+            Flavour::Hikvision => "hikvision",
+            Flavour::Mix => "mix",
+        }
+    }
 }
 
 /// Authentication schemes offered.

@@ -18,6 +18,10 @@ enum StateArg {
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FlavourArg {
     Generic,
+    Axis,
+    Hikvision,
+    /// Generic, Axis and Hikvision in turn.
+    Mix,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -148,6 +152,9 @@ async fn main() {
         state,
         flavour: match args.flavour {
             FlavourArg::Generic => Flavour::Generic,
+            FlavourArg::Axis => Flavour::Axis,
+            FlavourArg::Hikvision => Flavour::Hikvision,
+            FlavourArg::Mix => Flavour::Mix,
         },
         auth: match args.auth {
             AuthArg::DigestMd5 => AuthFlavour::DigestMd5,

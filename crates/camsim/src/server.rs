@@ -24,7 +24,8 @@ use crate::device::{self, DeviceContext, Effect};
 use crate::fault::SimFault;
 use crate::state::{CameraState, LogKind, User};
 use crate::tls::CertSlot;
-use crate::{AuthFlavour, CameraInfo, FaultConfig, FleetConfig, InitialState, SimError};
+use crate::vendor::{VendorReply, VendorRequest, VendorRuntime};
+use crate::{AuthFlavour, CameraInfo, FaultConfig, Flavour, FleetConfig, InitialState, SimError};
 
 /// Largest accepted request body.
 const MAX_BODY: usize = 1024 * 1024;
@@ -54,6 +55,10 @@ enum Listener {
 pub(crate) struct Camera {
     cfg: Arc<FleetConfig>,
     index: usize,
+    /// This camera's flavour ([`Flavour::Mix`] resolved).
+    flavour: Flavour,
+    /// Vendor API (VAPIX / ISAPI) nonces, lock-outs and key exchanges.
+    vendor: Mutex<VendorRuntime>,
     id: String,
     mac: String,
     serial: String,
@@ -155,11 +160,23 @@ impl Camera {
         state.clock_offset_s = cfg.clock_skew_s;
         if cfg.state == InitialState::Configured {
             if let Some((name, password)) = &cfg.admin {
-                state.users.push(User {
-                    name: name.clone(),
+                let admin = |name: &str| User {
+                    name: name.to_owned(),
                     password: password.clone(),
                     level: UserLevel::Administrator,
-                });
+                };
+                state.users.push(admin(name));
+                // A configured vendor camera has its own administrator too: Axis `root`,
+                // Hikvision `admin` (activated, ONVIF enabled), with the same password.
+                match cfg.flavour.of_camera(index) {
+                    Flavour::Axis => state.vendor.vapix_users.push(admin("root")),
+                    Flavour::Hikvision => {
+                        state.vendor.activated = true;
+                        state.vendor.onvif_enabled = true;
+                        state.vendor.isapi_users.push(admin(crate::isapi::ADMIN));
+                    }
+                    Flavour::Generic | Flavour::Mix => {}
+                }
             }
         }
         let path = cfg.state_dir.as_ref().map(|d| d.join(format!("{id}.json")));
@@ -174,7 +191,15 @@ impl Camera {
         };
         let cert_slot = Arc::new(CertSlot::default());
         cert_slot.set(state.keystore.assigned_server_identity());
+        let flavour = cfg.flavour.of_camera(index);
+        let vendor = Mutex::new(VendorRuntime::new(
+            cfg.nonce_lifetime,
+            cfg.lockout_failures,
+            cfg.lockout_duration,
+        ));
         let camera = Arc::new(Camera {
+            flavour,
+            vendor,
             runtime: Mutex::new(Runtime {
                 auth: Authenticator::new(cfg.nonce_lifetime),
                 failures: 0,
@@ -241,7 +266,7 @@ impl Camera {
             https_url: self.https_url(),
             mac: self.mac.clone(),
             serial: self.serial.clone(),
-            flavour: "generic".into(),
+            flavour: self.flavour.name().into(),
             manufacturer: MANUFACTURER.into(),
             model: MODEL.into(),
             firmware: FIRMWARE.into(),
@@ -482,6 +507,20 @@ impl Camera {
         peer: SocketAddr,
         https: bool,
     ) -> Response<Body> {
+        let path = req.uri().path();
+        let vendor_api = match self.flavour {
+            Flavour::Axis => path.starts_with("/axis-cgi/"),
+            Flavour::Hikvision => path.starts_with("/ISAPI/") || path.starts_with("/SDK/"),
+            Flavour::Generic | Flavour::Mix => false,
+        };
+        if vendor_api {
+            return self.vendor_answer(req, peer).await;
+        }
+        if self.flavour == Flavour::Hikvision && !lock(&self.state).vendor.onvif_enabled {
+            // Hikvision ships with ONVIF off; until it is enabled over ISAPI the ONVIF service
+            // is simply not there.
+            return plain(StatusCode::NOT_FOUND, "Not Found");
+        }
         if req.method() != hyper::Method::POST {
             return plain(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -620,6 +659,61 @@ impl Camera {
         }
     }
 
+    /// Serves a vendor API request (Axis VAPIX or Hikvision ISAPI).
+    async fn vendor_answer(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+    ) -> Response<Body> {
+        let method = req.method().as_str().to_owned();
+        let path = req.uri().path().to_owned();
+        let query = req.uri().query().unwrap_or_default().to_owned();
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| path.clone());
+        let authorization = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let collected = tokio::time::timeout(
+            Duration::from_secs(30),
+            Limited::new(req.into_body(), MAX_BODY).collect(),
+        )
+        .await;
+        let body = match collected {
+            Ok(Ok(b)) => b.to_bytes(),
+            Ok(Err(_)) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
+            Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "Request body too slow"),
+        };
+        let request = VendorRequest {
+            method: &method,
+            path: &path,
+            query: &query,
+            target: &target,
+            authorization: authorization.as_deref(),
+            body: &body,
+            peer: peer.ip(),
+        };
+        let reply = {
+            let mut state = lock(&self.state);
+            let mut vendor = lock(&self.vendor);
+            match self.flavour {
+                Flavour::Axis => crate::vapix::handle(&mut state, &mut vendor, &request),
+                _ => crate::isapi::handle(&mut state, &mut vendor, &request),
+            }
+        };
+        if reply.status == 401 || reply.status == 403 {
+            tracing::info!(camera = %self.id, %path, status = reply.status, "vendor API refused a request");
+        }
+        if reply.changed {
+            self.persist();
+        }
+        vendor_response(reply)
+    }
+
     fn device_op(
         self: &Arc<Self>,
         op: &str,
@@ -701,10 +795,20 @@ impl Camera {
     ) -> Result<UserLevel, Box<Response<Body>>> {
         let now = self.now();
         let mut state = lock(&self.state);
-        if state.is_factory() {
+        if state.is_factory() && self.flavour == Flavour::Generic {
             // Profile Q factory default state: no accounts, so nobody can be asked to log in.
+            // Axis and Hikvision never open ONVIF anonymously: their first account comes from
+            // their own API.
             return Ok(UserLevel::Administrator);
         }
+        // Axis keeps ONVIF accounts apart from VAPIX ones; while there is no ONVIF account, a
+        // VAPIX account may log in to ONVIF so the first ONVIF account can be created (see
+        // `vapix.rs`).
+        let users = if self.flavour == Flavour::Axis && state.users.is_empty() {
+            state.vendor.vapix_users.clone()
+        } else {
+            state.users.clone()
+        };
         // Pre-authentication operations ignore credentials, so a client whose clock is off can
         // still read the camera clock (ONVIF Core §5.9.4.1).
         if class == Some(AccessClass::PreAuth) {
@@ -732,17 +836,16 @@ impl Camera {
         let challenge = token.is_none() || digest.is_some();
         let verdict = if let Some(header) = digest {
             rt.auth
-                .verify_digest(header, method, target, algorithms, &state.users)
+                .verify_digest(header, method, target, algorithms, &users)
         } else if let Some(token) = &token {
-            rt.auth.verify_username_token(token, now, &state.users)
+            rt.auth.verify_username_token(token, now, &users)
         } else {
             return Err(Box::new(self.refusal(&mut rt, algorithms, true, false)));
         };
         match verdict {
             Verdict::Authenticated(name) => {
                 rt.failures = 0;
-                let level = state
-                    .users
+                let level = users
                     .iter()
                     .find(|u| u.name == name)
                     .map(|u| u.level)
@@ -864,6 +967,7 @@ impl Camera {
             rt.failures = 0;
             rt.locked_until = None;
         }
+        lock(&self.vendor).clear();
         let now = self.now();
         let identity = {
             let mut state = lock(&self.state);
@@ -909,6 +1013,22 @@ fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())
         .map_err(|never: Infallible| match never {})
         .boxed()
+}
+
+fn vendor_response(reply: VendorReply) -> Response<Body> {
+    let mut r = Response::new(full(reply.body));
+    *r.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static(reply.content_type),
+    );
+    for (name, value) in reply.headers {
+        if let Ok(value) = hyper::header::HeaderValue::from_str(&value) {
+            r.headers_mut().append(name, value);
+        }
+    }
+    r
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Body> {

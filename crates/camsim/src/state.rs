@@ -225,6 +225,23 @@ pub struct CameraState {
     pub keystore: Keystore,
     /// Media2 profiles and encoders.
     pub media: MediaState,
+    /// What the vendor APIs (Axis VAPIX, Hikvision ISAPI) keep apart from ONVIF.
+    #[serde(default)]
+    pub vendor: VendorState,
+}
+
+/// Vendor-API state. On both vendors' firmware these accounts are separate from the ONVIF user
+/// list ([`CameraState::users`]).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct VendorState {
+    /// Axis VAPIX accounts (`pwdgrp.cgi`); `root` exists once its password is set.
+    pub vapix_users: Vec<User>,
+    /// Hikvision: whether the camera has been activated.
+    pub activated: bool,
+    /// Hikvision ISAPI accounts; `admin` exists once the camera is activated.
+    pub isapi_users: Vec<User>,
+    /// Hikvision: whether the ONVIF service is enabled (`/ISAPI/System/Network/Integrate`).
+    pub onvif_enabled: bool,
 }
 
 impl CameraState {
@@ -293,6 +310,7 @@ impl CameraState {
             log: VecDeque::new(),
             keystore: Keystore::default(),
             media: MediaState::default(),
+            vendor: VendorState::default(),
         }
     }
 

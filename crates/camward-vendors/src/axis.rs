@@ -1,0 +1,111 @@
+//! Axis VAPIX first boot: the root password (VAPIX "User management API", `pwdgrp.cgi`).
+//!
+//! Out of the box an Axis camera's root account has no password, and `pwdgrp.cgi` takes
+//! `action=add&user=root&pwd=...&grp=root&sgrp=admin:operator:viewer:ptz` without credentials
+//! while that is so. Camward sends the parameters as a POST form body (VAPIX CGIs accept both the
+//! query string and a form body) so the password never appears in a URL or an access log. From
+//! then on every VAPIX request needs HTTP Digest.
+//!
+//! Axis keeps ONVIF accounts apart from VAPIX ones; creating the ONVIF account afterwards is an
+//! ONVIF CreateUsers call made with root's credentials (see `camward-core`'s first boot).
+use camward_onvif::transport::HttpResponse;
+
+use crate::error::malformed;
+use crate::{VendorError, VendorHttp, VendorRefusal};
+
+/// The user management CGI.
+pub const PWDGRP: &str = "/axis-cgi/pwdgrp.cgi";
+/// The built-in administrator.
+pub const ROOT: &str = "root";
+
+/// Whether root has a password yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootPassword {
+    /// Factory state: root has no password; `pwdgrp.cgi` answers without credentials.
+    Unset,
+    /// Root has a password; VAPIX asks for Digest.
+    Set,
+}
+
+fn body_text(r: &HttpResponse) -> String {
+    String::from_utf8_lossy(&r.body).trim().to_owned()
+}
+
+/// Maps a VAPIX refusal to a [`VendorError`]; the first line of the body is the reason.
+fn refusal(r: &HttpResponse) -> VendorError {
+    let text = body_text(r);
+    let refusal = match r.status {
+        401 => VendorRefusal::NotAuthorized,
+        // AXIS OS brute-force protection answers 403 and names the block.
+        403 if text.to_ascii_lowercase().contains("blocked") => VendorRefusal::LockedOut,
+        404 => VendorRefusal::NotSupported,
+        status => VendorRefusal::Rejected {
+            status,
+            reason: text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(120)
+                .collect(),
+        },
+    };
+    refusal.into()
+}
+
+/// Asks, without credentials, whether root has a password. `Ok(None)`: no VAPIX here (not an
+/// Axis camera).
+pub async fn root_password(http: &VendorHttp) -> Result<Option<RootPassword>, VendorError> {
+    let r = http
+        .send("GET", &format!("{PWDGRP}?action=get"), None, Vec::new())
+        .await?;
+    match r.status {
+        200 => Ok(Some(RootPassword::Unset)),
+        401 if r.header_values("www-authenticate").next().is_some() => Ok(Some(RootPassword::Set)),
+        404 | 405 => Ok(None),
+        _ => Err(refusal(&r)),
+    }
+}
+
+/// Sets root's password on a factory-fresh camera (no credentials: only possible while unset).
+/// Refused with [`VendorRefusal::AlreadyConfigured`] when root already has a password.
+pub async fn set_root_password(http: &VendorHttp, password: &str) -> Result<(), VendorError> {
+    let form = zeroize::Zeroizing::new(
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("action", "add")
+            .append_pair("user", ROOT)
+            .append_pair("pwd", password)
+            .append_pair("grp", "root")
+            .append_pair("sgrp", "admin:operator:viewer:ptz")
+            .finish(),
+    );
+    let r = http
+        .send(
+            "POST",
+            PWDGRP,
+            Some("application/x-www-form-urlencoded"),
+            form.as_bytes().to_vec(),
+        )
+        .await?;
+    match r.status {
+        200 if body_text(&r).starts_with("Created account") => Ok(()),
+        200 => Err(malformed(
+            "pwdgrp.cgi answered 200 without creating the account",
+        )),
+        // Digest is asked for once root has a password: the unauthenticated path is closed.
+        401 => Err(VendorRefusal::AlreadyConfigured.into()),
+        _ => Err(refusal(&r)),
+    }
+}
+
+/// Logs in to VAPIX with the credentials of `http` (see [`VendorHttp::login`]) and reads the
+/// group listing: proof that the account works.
+pub async fn verify_login(http: &VendorHttp) -> Result<(), VendorError> {
+    let r = http
+        .send_authenticated("GET", &format!("{PWDGRP}?action=get"), None, Vec::new())
+        .await?;
+    match r.status {
+        200 => Ok(()),
+        _ => Err(refusal(&r)),
+    }
+}
