@@ -4,11 +4,26 @@
 //! Profile Q FactoryDefault), Axis (`pwdgrp.cgi` add root while no root password is set), Hikvision
 //! (ISAPI activation), Canon / i-PRO (ONVIF where allowed, else a guided step).
 //!
-//! INTERFACE CONTRACT: `detect` and `create_first_admin` signatures are fixed; the vendor helper adds
-//! the Axis and Hikvision paths behind them.
+//! INTERFACE CONTRACT: `detect` and `create_first_admin` signatures are fixed.
+//!
+//! Detection order: Hikvision first (`GET /SDK/activateStatus` answers without credentials in
+//! every state), then Axis (`pwdgrp.cgi?action=get` answers without credentials only while root
+//! has no password), then ONVIF (anonymous GetDeviceInformation works only in the factory state).
+//! A configured Axis is recognised when VAPIX asks for Digest and ONVIF refuses anonymous access.
+//!
+//! Every vendor path ends with an ONVIF login as `user`, because that is the session the rest of
+//! Camward uses:
+//! - Axis: root gets the password over VAPIX, then root's Digest credentials create the ONVIF
+//!   account `user` (Axis keeps ONVIF accounts apart from VAPIX ones).
+//! - Hikvision: activation gives the built-in `admin` the password (its name is fixed by the
+//!   firmware), then as `admin` ONVIF is enabled and the ONVIF account `user` is created with the
+//!   same password. Hikvision accepts 8 to 16 characters with at least two character classes.
 use camward_onvif::device::{User, UserLevel};
-use camward_onvif::{DeviceRefusal, OnvifError};
+use camward_onvif::{AuthMode, Credentials, DeviceRefusal, OnvifError, TransportError};
 use camward_vault::Sensitive;
+use camward_vendors::axis::{self, RootPassword};
+use camward_vendors::hikvision::{self, OnvifUserType};
+use camward_vendors::{VendorError, VendorHttp};
 use serde::Serialize;
 
 use crate::session::{first_contact_error, onvif_error, open};
@@ -40,12 +55,50 @@ pub struct FactoryState {
 /// Finds out whether the camera at `input` is factory-fresh and how it takes its first admin.
 pub async fn detect(input: &str) -> Result<FactoryState, CoreError> {
     let url = crate::target::device_url(input)?;
+    let http = VendorHttp::new(&url).map_err(|e| vendor_error(&url, "open connection", e))?;
+    match hikvision::activation_status(&http).await {
+        Ok(Some(activated)) => {
+            return Ok(FactoryState {
+                factory_fresh: !activated,
+                method: FirstBootMethod::Hikvision,
+            })
+        }
+        Ok(None) => {}
+        Err(e) => unless_unreachable(&url, "GET /SDK/activateStatus", e)?,
+    }
+    let axis = match axis::root_password(&http).await {
+        Ok(Some(RootPassword::Unset)) => {
+            return Ok(FactoryState {
+                factory_fresh: true,
+                method: FirstBootMethod::Axis,
+            })
+        }
+        Ok(found) => found,
+        Err(e) => {
+            unless_unreachable(&url, "GET pwdgrp.cgi", e)?;
+            None
+        }
+    };
     let camera = open(&url)?;
-    camera.sync_clock().await.map_err(|e| first_contact_error(&url, "GetSystemDateAndTime", e))?;
+    camera
+        .sync_clock()
+        .await
+        .map_err(|e| first_contact_error(&url, "GetSystemDateAndTime", e))?;
     match camera.get_device_information().await {
-        Ok(_) => Ok(FactoryState { factory_fresh: true, method: FirstBootMethod::Onvif }),
+        Ok(_) => Ok(FactoryState {
+            factory_fresh: true,
+            method: FirstBootMethod::Onvif,
+        }),
         Err(OnvifError::Refused(DeviceRefusal::NotAuthorized)) => {
-            Ok(FactoryState { factory_fresh: false, method: FirstBootMethod::Onvif })
+            let method = if axis == Some(RootPassword::Set) {
+                FirstBootMethod::Axis
+            } else {
+                FirstBootMethod::Onvif
+            };
+            Ok(FactoryState {
+                factory_fresh: false,
+                method,
+            })
         }
         Err(e) => Err(onvif_error(&url, "GetDeviceInformation", e)),
     }
@@ -53,19 +106,129 @@ pub async fn detect(input: &str) -> Result<FactoryState, CoreError> {
 
 /// Creates the first administrator `user` with `password` on a factory-fresh camera. The caller
 /// must have stored the password (as pending) before calling this: once sent, it is the only key.
+/// Returns how it was done; on success an ONVIF login as `user` has been verified.
 pub async fn create_first_admin(
     input: &str,
     user: &str,
     password: &Sensitive<String>,
 ) -> Result<FirstBootMethod, CoreError> {
     let url = crate::target::device_url(input)?;
-    let camera = open(&url)?;
-    camera.sync_clock().await.map_err(|e| first_contact_error(&url, "GetSystemDateAndTime", e))?;
+    let found = detect(input).await?;
+    if !found.factory_fresh {
+        return Err(CoreError {
+            code: "already_configured".into(),
+            message: "the camera already has an administrator; log in with it instead".into(),
+            camera: url,
+            step: "detect factory state".into(),
+        });
+    }
+    let password = password.expose();
+    match found.method {
+        FirstBootMethod::Hikvision => hikvision_first_admin(&url, user, password).await?,
+        FirstBootMethod::Axis => axis_first_admin(&url, user, password).await?,
+        FirstBootMethod::Onvif | FirstBootMethod::Guided => {
+            let camera = open(&url)?;
+            camera
+                .sync_clock()
+                .await
+                .map_err(|e| first_contact_error(&url, "GetSystemDateAndTime", e))?;
+            let admin = User {
+                username: user.to_owned(),
+                password: Some(password.clone()),
+                level: UserLevel::Administrator,
+            };
+            camera
+                .create_users(&[admin])
+                .await
+                .map_err(|e| onvif_error(&url, "CreateUsers", e))?;
+        }
+    }
+    if found.method != FirstBootMethod::Onvif {
+        verify_onvif_login(&url, user, password).await?;
+    }
+    Ok(found.method)
+}
+
+/// Hikvision: activate (`admin` gets the password), enable ONVIF, create the ONVIF account.
+async fn hikvision_first_admin(url: &str, user: &str, password: &str) -> Result<(), CoreError> {
+    let http = VendorHttp::new(url).map_err(|e| vendor_error(url, "open connection", e))?;
+    hikvision::activate(&http, password)
+        .await
+        .map_err(|e| vendor_error(url, "ISAPI activate", e))?;
+    let admin = http.login(Credentials::new(hikvision::ADMIN, password));
+    hikvision::verify_login(&admin)
+        .await
+        .map_err(|e| vendor_error(url, "ISAPI login", e))?;
+    hikvision::enable_onvif(&admin)
+        .await
+        .map_err(|e| vendor_error(url, "ISAPI enable ONVIF", e))?;
+    hikvision::add_onvif_user(&admin, user, password, OnvifUserType::Administrator)
+        .await
+        .map_err(|e| vendor_error(url, "ISAPI create ONVIF user", e))
+}
+
+/// Axis: root gets the password over VAPIX; root's credentials then create the ONVIF account.
+async fn axis_first_admin(url: &str, user: &str, password: &str) -> Result<(), CoreError> {
+    let http = VendorHttp::new(url).map_err(|e| vendor_error(url, "open connection", e))?;
+    axis::set_root_password(&http, password)
+        .await
+        .map_err(|e| vendor_error(url, "VAPIX set root password", e))?;
+    let root = http.login(Credentials::new(axis::ROOT, password));
+    axis::verify_login(&root)
+        .await
+        .map_err(|e| vendor_error(url, "VAPIX login", e))?;
+    let camera = open(url)?;
+    camera.set_credentials(Some(Credentials::new(axis::ROOT, password)), AuthMode::Auto);
+    camera
+        .sync_clock()
+        .await
+        .map_err(|e| first_contact_error(url, "GetSystemDateAndTime", e))?;
     let admin = User {
         username: user.to_owned(),
-        password: Some(password.expose().clone()),
+        password: Some(password.to_owned()),
         level: UserLevel::Administrator,
     };
-    camera.create_users(&[admin]).await.map_err(|e| onvif_error(&url, "CreateUsers", e))?;
-    Ok(FirstBootMethod::Onvif)
+    camera
+        .create_users(&[admin])
+        .await
+        .map_err(|e| onvif_error(url, "CreateUsers", e))
+}
+
+/// Logs in over ONVIF as the new administrator: the proof that first boot worked.
+async fn verify_onvif_login(url: &str, user: &str, password: &str) -> Result<(), CoreError> {
+    let camera = open(url)?;
+    camera.set_credentials(Some(Credentials::new(user, password)), AuthMode::Auto);
+    camera
+        .sync_clock()
+        .await
+        .map_err(|e| first_contact_error(url, "GetSystemDateAndTime", e))?;
+    camera
+        .get_device_information()
+        .await
+        .map(|_| ())
+        .map_err(|e| onvif_error(url, "verify ONVIF login", e))
+}
+
+/// During detection a probe that gets no answer means the camera is unreachable; any answer that
+/// is not the vendor's (a refusal, a page that is not ISAPI XML) only means "not this vendor".
+fn unless_unreachable(url: &str, step: &str, e: VendorError) -> Result<(), CoreError> {
+    match e {
+        VendorError::Transport(
+            TransportError::Timeout
+            | TransportError::Connect(_)
+            | TransportError::Tls(_)
+            | TransportError::InvalidUrl(_),
+        ) => Err(vendor_error(url, step, e)),
+        _ => Ok(()),
+    }
+}
+
+/// Maps a vendor API failure at `step` to the error that crosses the IPC/CLI boundary.
+pub fn vendor_error(camera: &str, step: &str, e: VendorError) -> CoreError {
+    CoreError {
+        code: e.code().to_owned(),
+        message: e.to_string(),
+        camera: camera.to_owned(),
+        step: step.to_owned(),
+    }
 }

@@ -60,7 +60,10 @@ pub async fn root_password(http: &VendorHttp) -> Result<Option<RootPassword>, Ve
         .send("GET", &format!("{PWDGRP}?action=get"), None, Vec::new())
         .await?;
     match r.status {
-        200 => Ok(Some(RootPassword::Unset)),
+        // The group listing (`admin="..."`) is what marks a VAPIX answer; any other 200 is some
+        // other web server.
+        200 if body_text(&r).contains("admin=\"") => Ok(Some(RootPassword::Unset)),
+        200 => Ok(None),
         401 if r.header_values("www-authenticate").next().is_some() => Ok(Some(RootPassword::Set)),
         404 | 405 => Ok(None),
         _ => Err(refusal(&r)),
