@@ -359,3 +359,157 @@ fn add_onvif_user(state: &mut CameraState, req: &VendorRequest<'_>) -> VendorRep
     });
     status(200, req.path, 1, "ok").changed()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use aes::cipher::BlockEncrypt as _;
+    use rsa::traits::PublicKeyParts as _;
+
+    use super::*;
+
+    fn request<'a>(method: &'a str, path: &'a str, body: &'a [u8]) -> VendorRequest<'a> {
+        VendorRequest {
+            method,
+            path,
+            query: "",
+            target: path,
+            authorization: None,
+            body,
+            peer: IpAddr::from([127, 0, 0, 1]),
+        }
+    }
+
+    fn fresh() -> (CameraState, VendorRuntime) {
+        (
+            CameraState::factory(0, "02:ca:5e:00:00:01", 80, 443),
+            VendorRuntime::new(Duration::from_secs(300), 5, Duration::from_secs(30)),
+        )
+    }
+
+    fn b64(text: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    /// Runs the key exchange as a client would and returns the random key the camera sent.
+    fn challenge_key(state: &mut CameraState, rt: &mut VendorRuntime) -> String {
+        let private =
+            rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 1024).expect("key generation");
+        let body = format!(
+            "<PublicKey><key>{}</key></PublicKey>",
+            b64(&hex(&private.n().to_bytes_be()))
+        );
+        let reply = handle(
+            state,
+            rt,
+            &request("POST", "/ISAPI/Security/challenge", body.as_bytes()),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let doc = roxmltree::Document::parse(&reply.body).expect("XML");
+        let key = doc
+            .descendants()
+            .find(|n| n.has_tag_name("key"))
+            .and_then(|n| n.text())
+            .expect("key element");
+        let hex_text = base64::engine::general_purpose::STANDARD
+            .decode(key)
+            .expect("base64");
+        let sealed = unhex(std::str::from_utf8(&hex_text).expect("hex text")).expect("hex");
+        let plain = private
+            .decrypt(rsa::Pkcs1v15Encrypt, &sealed)
+            .expect("decrypts");
+        String::from_utf8(plain).expect("text")
+    }
+
+    fn activation_body(random_key: &str, password: &str) -> String {
+        let mut data = format!("{}{password}", &random_key[..16]).into_bytes();
+        data.resize(data.len().div_ceil(16) * 16, 0);
+        let key = unhex(random_key).expect("hex key");
+        let cipher = aes::Aes128::new(GenericArray::from_slice(&key));
+        for block in data.chunks_mut(16) {
+            cipher.encrypt_block(GenericArray::from_mut_slice(block));
+        }
+        format!(
+            "<ActivateInfo><password>{}</password></ActivateInfo>",
+            b64(&hex(&data))
+        )
+    }
+
+    #[test]
+    fn activation_with_the_exchanged_key_sets_admin() {
+        let (mut state, mut rt) = fresh();
+        let key = challenge_key(&mut state, &mut rt);
+        assert_eq!(key.len(), 32);
+        let body = activation_body(&key, "Good-pass-42");
+        let reply = handle(
+            &mut state,
+            &mut rt,
+            &request("PUT", "/ISAPI/System/activate", body.as_bytes()),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert!(reply.changed);
+        assert!(state.vendor.activated);
+        assert_eq!(state.vendor.isapi_users[0].name, ADMIN);
+        assert_eq!(state.vendor.isapi_users[0].password, "Good-pass-42");
+        // Activation cannot be repeated.
+        let again = handle(
+            &mut state,
+            &mut rt,
+            &request("PUT", "/ISAPI/System/activate", body.as_bytes()),
+        );
+        assert_eq!(again.status, 403);
+        assert!(again.body.contains("deviceActivated"));
+    }
+
+    #[test]
+    fn the_random_key_is_single_use_and_must_match() {
+        let (mut state, mut rt) = fresh();
+        let key = challenge_key(&mut state, &mut rt);
+        // Sealed with another key: the prefix does not match, and the exchange is spent.
+        let wrong = activation_body("00112233445566778899aabbccddeeff", "Good-pass-42");
+        let reply = handle(
+            &mut state,
+            &mut rt,
+            &request("PUT", "/ISAPI/System/activate", wrong.as_bytes()),
+        );
+        assert_eq!(reply.status, 400);
+        let right = activation_body(&key, "Good-pass-42");
+        let reply = handle(
+            &mut state,
+            &mut rt,
+            &request("PUT", "/ISAPI/System/activate", right.as_bytes()),
+        );
+        assert_eq!(reply.status, 403);
+        assert!(reply.body.contains("challengeRequired"));
+        assert!(!state.vendor.activated);
+    }
+
+    #[test]
+    fn password_rule_follows_the_firmware() {
+        assert!(password_acceptable(ADMIN, "Good-pass-42"));
+        assert!(password_acceptable(ADMIN, "abcdefg1"));
+        assert!(!password_acceptable(ADMIN, "abcdefgh"));
+        assert!(!password_acceptable(ADMIN, "Ab1"));
+        assert!(!password_acceptable(ADMIN, "Abcdefgh12345678X"));
+        assert!(!password_acceptable(ADMIN, "myAdmin-pass1"));
+    }
+
+    #[test]
+    fn nothing_but_status_and_activation_before_activation() {
+        let (mut state, mut rt) = fresh();
+        let status_reply = handle(
+            &mut state,
+            &mut rt,
+            &request("GET", "/SDK/activateStatus", b""),
+        );
+        assert!(status_reply.body.contains("<Activated>false</Activated>"));
+        let reply = handle(
+            &mut state,
+            &mut rt,
+            &request("GET", "/ISAPI/Security/userCheck", b""),
+        );
+        assert_eq!(reply.status, 403);
+        assert!(reply.body.contains("notActivated"));
+    }
+}

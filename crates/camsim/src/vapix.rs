@@ -201,3 +201,65 @@ fn factory(state: &mut CameraState, req: &VendorRequest<'_>) -> VendorReply {
         _ => text(403, "Set the root password first"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn request<'a>(method: &'a str, query: &'a str, body: &'a [u8]) -> VendorRequest<'a> {
+        VendorRequest {
+            method,
+            path: PWDGRP,
+            query,
+            target: PWDGRP,
+            authorization: None,
+            body,
+            peer: IpAddr::from([127, 0, 0, 1]),
+        }
+    }
+
+    fn fresh() -> (CameraState, VendorRuntime) {
+        (
+            CameraState::factory(0, "02:ca:5e:00:00:01", 80, 443),
+            VendorRuntime::new(Duration::from_secs(300), 5, Duration::from_secs(30)),
+        )
+    }
+
+    #[test]
+    fn root_from_a_form_body_once_then_digest_is_required() {
+        let (mut state, mut rt) = fresh();
+        let listing = handle(&mut state, &mut rt, &request("GET", "action=get", b""));
+        assert_eq!(listing.status, 200);
+        let body =
+            b"action=add&user=root&pwd=a%26b%3Dc&grp=root&sgrp=admin%3Aoperator%3Aviewer%3Aptz";
+        let reply = handle(&mut state, &mut rt, &request("POST", "", body));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.body, "Created account root.");
+        assert_eq!(state.vendor.vapix_users[0].password, "a&b=c");
+        let again = handle(&mut state, &mut rt, &request("POST", "", body));
+        assert_eq!(again.status, 401);
+        assert!(again
+            .headers
+            .iter()
+            .any(|(n, v)| *n == "www-authenticate" && v.starts_with("Digest")));
+        assert_eq!(state.vendor.vapix_users.len(), 1);
+    }
+
+    #[test]
+    fn root_must_be_an_administrator_with_a_password() {
+        let (mut state, mut rt) = fresh();
+        for query in [
+            "action=add&user=root&pwd=&grp=root&sgrp=admin",
+            "action=add&user=root&pwd=x&grp=users&sgrp=viewer",
+            "action=add&user=other&pwd=x&grp=users&sgrp=admin",
+            "action=remove&user=root",
+        ] {
+            let reply = handle(&mut state, &mut rt, &request("GET", query, b""));
+            assert_ne!(reply.status, 200, "{query}");
+        }
+        assert!(state.vendor.vapix_users.is_empty());
+    }
+}
