@@ -12,6 +12,7 @@ pub mod access;
 pub mod auth;
 pub mod device;
 pub mod fault;
+pub mod first_access;
 pub mod isapi;
 pub mod media2;
 pub mod security;
@@ -111,7 +112,12 @@ pub enum Flavour {
     /// Hikvision: inactive out of the box; ISAPI activation sets the `admin` password, and ONVIF
     /// is off until enabled over ISAPI, with its own user list (see [`isapi`]).
     Hikvision,
-    /// Camera `i` takes the flavour `[Generic, Axis, Hikvision][i % 3]`.
+    /// Canon: ONVIF stays closed until a person sets the administrator on the camera's
+    /// first-access web page (simulated, see [`first_access`]).
+    Canon,
+    /// i-PRO: like Canon, a first-access web page creates the administrator (simulated).
+    IPro,
+    /// Camera `i` takes the flavour `[Generic, Axis, Hikvision, Canon, IPro][i % 5]`.
     Mix,
 }
 
@@ -119,7 +125,13 @@ impl Flavour {
     /// The flavour of camera number `index` (resolves [`Flavour::Mix`]).
     pub fn of_camera(self, index: usize) -> Flavour {
         match self {
-            Flavour::Mix => [Flavour::Generic, Flavour::Axis, Flavour::Hikvision][index % 3],
+            Flavour::Mix => [
+                Flavour::Generic,
+                Flavour::Axis,
+                Flavour::Hikvision,
+                Flavour::Canon,
+                Flavour::IPro,
+            ][index % 5],
             other => other,
         }
     }
@@ -130,6 +142,8 @@ impl Flavour {
             Flavour::Generic => "generic",
             Flavour::Axis => "axis",
             Flavour::Hikvision => "hikvision",
+            Flavour::Canon => "canon",
+            Flavour::IPro => "i-pro",
             Flavour::Mix => "mix",
         }
     }

@@ -20,7 +20,9 @@ enum FlavourArg {
     Generic,
     Axis,
     Hikvision,
-    /// Generic, Axis and Hikvision in turn.
+    Canon,
+    IPro,
+    /// Generic, Axis, Hikvision, Canon and i-PRO in turn.
     Mix,
 }
 
@@ -154,6 +156,8 @@ async fn main() {
             FlavourArg::Generic => Flavour::Generic,
             FlavourArg::Axis => Flavour::Axis,
             FlavourArg::Hikvision => Flavour::Hikvision,
+            FlavourArg::Canon => Flavour::Canon,
+            FlavourArg::IPro => Flavour::IPro,
             FlavourArg::Mix => Flavour::Mix,
         },
         auth: match args.auth {

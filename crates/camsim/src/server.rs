@@ -175,7 +175,7 @@ impl Camera {
                         state.vendor.onvif_enabled = true;
                         state.vendor.isapi_users.push(admin(crate::isapi::ADMIN));
                     }
-                    Flavour::Generic | Flavour::Mix => {}
+                    Flavour::Generic | Flavour::Canon | Flavour::IPro | Flavour::Mix => {}
                 }
             }
         }
@@ -511,6 +511,9 @@ impl Camera {
         let vendor_api = match self.flavour {
             Flavour::Axis => path.starts_with("/axis-cgi/"),
             Flavour::Hikvision => path.starts_with("/ISAPI/") || path.starts_with("/SDK/"),
+            Flavour::Canon | Flavour::IPro => {
+                path == "/" || path == crate::first_access::FIRST_ACCESS_PATH
+            }
             Flavour::Generic | Flavour::Mix => false,
         };
         if vendor_api {
@@ -702,6 +705,7 @@ impl Camera {
             let mut vendor = lock(&self.vendor);
             match self.flavour {
                 Flavour::Axis => crate::vapix::handle(&mut state, &mut vendor, &request),
+                Flavour::Canon | Flavour::IPro => crate::first_access::handle(&mut state, &request),
                 _ => crate::isapi::handle(&mut state, &mut vendor, &request),
             }
         };

@@ -10,6 +10,10 @@
 //! every state), then Axis (`pwdgrp.cgi?action=get` answers without credentials only while root
 //! has no password), then ONVIF (anonymous GetDeviceInformation works only in the factory state).
 //! A configured Axis is recognised when VAPIX asks for Digest and ONVIF refuses anonymous access.
+//! When ONVIF refuses and a first-access page is shown, the camera needs the guided step
+//! ([`FirstBootMethod::Guided`]): `create_first_admin` then fails with the stable code
+//! `guided_step_required` and the page address, and [`verify_first_admin`] checks the login
+//! once the person confirms.
 //!
 //! Every vendor path ends with an ONVIF login as `user`, because that is the session the rest of
 //! Camward uses:
@@ -22,6 +26,7 @@ use camward_onvif::device::{User, UserLevel};
 use camward_onvif::{AuthMode, Credentials, DeviceRefusal, OnvifError, TransportError};
 use camward_vault::Sensitive;
 use camward_vendors::axis::{self, RootPassword};
+use camward_vendors::guided;
 use camward_vendors::hikvision::{self, OnvifUserType};
 use camward_vendors::{VendorError, VendorHttp};
 use serde::Serialize;
@@ -90,15 +95,29 @@ pub async fn detect(input: &str) -> Result<FactoryState, CoreError> {
             method: FirstBootMethod::Onvif,
         }),
         Err(OnvifError::Refused(DeviceRefusal::NotAuthorized)) => {
-            let method = if axis == Some(RootPassword::Set) {
-                FirstBootMethod::Axis
-            } else {
-                FirstBootMethod::Onvif
-            };
-            Ok(FactoryState {
+            if axis == Some(RootPassword::Set) {
+                return Ok(FactoryState {
+                    factory_fresh: false,
+                    method: FirstBootMethod::Axis,
+                });
+            }
+            // ONVIF is closed although no vendor API claimed the camera: a camera with a
+            // first-access page (Canon, i-PRO) shows it only while it has no administrator.
+            let configured = FactoryState {
                 factory_fresh: false,
-                method,
-            })
+                method: FirstBootMethod::Onvif,
+            };
+            match guided::first_access_page(&http).await {
+                Ok(Some(_)) => Ok(FactoryState {
+                    factory_fresh: true,
+                    method: FirstBootMethod::Guided,
+                }),
+                Ok(None) => Ok(configured),
+                Err(e) => {
+                    unless_unreachable(&url, "GET first-access page", e)?;
+                    Ok(configured)
+                }
+            }
         }
         Err(e) => Err(onvif_error(&url, "GetDeviceInformation", e)),
     }
@@ -126,7 +145,21 @@ pub async fn create_first_admin(
     match found.method {
         FirstBootMethod::Hikvision => hikvision_first_admin(&url, user, password).await?,
         FirstBootMethod::Axis => axis_first_admin(&url, user, password).await?,
-        FirstBootMethod::Onvif | FirstBootMethod::Guided => {
+        FirstBootMethod::Guided => {
+            // Nothing to send: a person must act on the camera's own page. The caller shows
+            // this, then calls `verify_first_admin` once the person confirms.
+            let page = first_access_page(&url).await?;
+            return Err(CoreError {
+                code: "guided_step_required".into(),
+                message: format!(
+                    "this camera takes its first administrator only on its own page: open {page}, \
+                     create the user and enter the password Camward shows, then confirm"
+                ),
+                camera: url,
+                step: "first-access page".into(),
+            });
+        }
+        FirstBootMethod::Onvif => {
             let camera = open(&url)?;
             camera
                 .sync_clock()
@@ -147,6 +180,28 @@ pub async fn create_first_admin(
         verify_onvif_login(&url, user, password).await?;
     }
     Ok(found.method)
+}
+
+/// The address of the first-access page of a camera that takes the guided step (Canon, i-PRO):
+/// the page the camera shows while it has no administrator, else its home page.
+pub async fn first_access_page(input: &str) -> Result<String, CoreError> {
+    let url = crate::target::device_url(input)?;
+    let http = VendorHttp::new(&url).map_err(|e| vendor_error(&url, "open connection", e))?;
+    Ok(guided::first_access_page(&http)
+        .await
+        .map_err(|e| vendor_error(&url, "GET first-access page", e))?
+        .unwrap_or_else(|| format!("{}/", http.origin())))
+}
+
+/// The last step of the guided first boot: after the person confirms that they set `user` with
+/// `password` on the camera's first-access page, checks that an ONVIF login with them works.
+pub async fn verify_first_admin(
+    input: &str,
+    user: &str,
+    password: &Sensitive<String>,
+) -> Result<(), CoreError> {
+    let url = crate::target::device_url(input)?;
+    verify_onvif_login(&url, user, password.expose()).await
 }
 
 /// Hikvision: activate (`admin` gets the password), enable ONVIF, create the ONVIF account.

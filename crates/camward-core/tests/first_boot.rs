@@ -5,11 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use camsim::{Flavour, Fleet, FleetConfig};
-use camward_core::first_boot::{create_first_admin, detect, FactoryState, FirstBootMethod};
+use camward_core::first_boot::{
+    create_first_admin, detect, verify_first_admin, FactoryState, FirstBootMethod,
+};
 use camward_onvif::http::{HttpConfig, ReqwestTransport};
 use camward_onvif::{AuthMode, Camera, Credentials, DeviceRefusal, OnvifError};
 use camward_vault::Sensitive;
-use camward_vendors::{axis, hikvision, VendorError, VendorHttp, VendorRefusal};
+use camward_vendors::{axis, guided, hikvision, VendorError, VendorHttp, VendorRefusal};
 
 const USER: &str = "camward";
 const PASSWORD: &str = "Tq4-mZ8!wL2x";
@@ -171,7 +173,7 @@ async fn hikvision_refuses_a_password_longer_than_sixteen_characters() {
 
 #[tokio::test]
 async fn a_mixed_fleet_is_told_apart() {
-    let fleet = fleet(Flavour::Mix, 3).await;
+    let fleet = fleet(Flavour::Mix, 5).await;
     let mut methods = Vec::new();
     for cam in fleet.cameras() {
         let found = detect(&cam.device_url()).await.expect("detects");
@@ -183,10 +185,72 @@ async fn a_mixed_fleet_is_told_apart() {
         [
             FirstBootMethod::Onvif,
             FirstBootMethod::Axis,
-            FirstBootMethod::Hikvision
+            FirstBootMethod::Hikvision,
+            FirstBootMethod::Guided,
+            FirstBootMethod::Guided,
         ]
     );
     fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn canon_and_i_pro_take_the_guided_step_then_camward_verifies() {
+    for flavour in [Flavour::Canon, Flavour::IPro] {
+        let fleet = fleet(flavour, 1).await;
+        let url = fleet.cameras()[0].device_url();
+        assert_eq!(
+            detect(&url).await.expect("detects"),
+            FactoryState {
+                factory_fresh: true,
+                method: FirstBootMethod::Guided
+            }
+        );
+        let password = Sensitive::new(PASSWORD.to_owned());
+        let e = create_first_admin(&url, USER, &password)
+            .await
+            .expect_err("needs a person");
+        assert_eq!(e.code, "guided_step_required");
+        let http = VendorHttp::new(&url).expect("valid URL");
+        let page = guided::first_access_page(&http)
+            .await
+            .expect("answers")
+            .expect("shown");
+        assert!(e.message.contains(&page), "the message names the page");
+        assert!(!e.message.contains(PASSWORD));
+        // Before the person acts, the login does not work.
+        assert!(verify_first_admin(&url, USER, &password).await.is_err());
+
+        // The person fills in the camera's page.
+        let form = format!("user={USER}&password={PASSWORD}&confirm={PASSWORD}");
+        let r = http
+            .send(
+                "POST",
+                "/first-access",
+                Some("application/x-www-form-urlencoded"),
+                form.into_bytes(),
+            )
+            .await
+            .expect("page answers");
+        assert_eq!(r.status, 200);
+
+        verify_first_admin(&url, USER, &password)
+            .await
+            .expect("Camward verifies the login");
+        let wrong = Sensitive::new("Not-the-pass-1".to_owned());
+        let e = verify_first_admin(&url, USER, &wrong)
+            .await
+            .expect_err("wrong password");
+        assert_eq!(e.code, "not_authorized");
+        assert!(!detect(&url).await.expect("detects").factory_fresh);
+        assert_eq!(
+            guided::first_access_page(&http).await.expect("answers"),
+            None
+        );
+        let anonymous = session(&url, None);
+        anonymous.sync_clock().await.expect("pre-auth clock read");
+        assert!(anonymous.get_device_information().await.is_err());
+        fleet.shutdown().await;
+    }
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 //! - [`axis`]: Axis VAPIX `pwdgrp.cgi` (root password while unset, Digest afterwards).
 //! - [`hikvision`]: Hikvision ISAPI activation (RSA/AES key exchange), ISAPI login, enabling
 //!   ONVIF and creating its user.
+//! - [`guided`]: Canon and i-PRO, where a person sets the first administrator on the camera's
+//!   first-access page and Camward verifies the login afterwards.
 //!
 //! All HTTP goes through [`camward_onvif::http::ReqwestTransport`], the project's one HTTP client
 //! configuration, and Digest answers come from [`camward_onvif::auth::DigestChallenge`].
@@ -11,6 +13,7 @@
 //! it" ([`VendorError::Transport`]).
 pub mod axis;
 pub mod error;
+pub mod guided;
 pub mod hikvision;
 pub mod http;
 
