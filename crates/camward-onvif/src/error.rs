@@ -104,9 +104,18 @@ pub enum TransportError {
     /// Could not connect (refused, unreachable, DNS).
     #[error("could not connect: {0}")]
     Connect(String),
-    /// The connection broke mid-exchange (reset, closed, truncated body).
+    /// The connection broke before a reply head arrived (reset, closed).
     #[error("connection broken: {0}")]
     Broken(String),
+    /// The reply head arrived but the body was cut short (connection closed or reset mid-body,
+    /// or fewer bytes than its Content-Length).
+    #[error("reply cut short after {received} bytes of its body: {message}")]
+    Truncated {
+        /// Body bytes that did arrive.
+        received: usize,
+        /// What the connection reported.
+        message: String,
+    },
     /// TLS failed: unknown issuer, pin mismatch, handshake error.
     #[error("TLS failure: {0}")]
     Tls(String),
@@ -147,6 +156,7 @@ impl OnvifError {
             OnvifError::Transport(TransportError::Timeout) => "timeout",
             OnvifError::Transport(TransportError::Connect(_)) => "unreachable",
             OnvifError::Transport(TransportError::Broken(_)) => "connection_broken",
+            OnvifError::Transport(TransportError::Truncated { .. }) => "reply_truncated",
             OnvifError::Transport(TransportError::Tls(_)) => "tls",
             OnvifError::Transport(TransportError::ResponseTooLarge { .. }) => "response_too_large",
             OnvifError::Transport(TransportError::Malformed(_)) => "malformed_reply",
@@ -159,7 +169,10 @@ impl OnvifError {
         matches!(
             self,
             OnvifError::Transport(
-                TransportError::Timeout | TransportError::Connect(_) | TransportError::Broken(_)
+                TransportError::Timeout
+                    | TransportError::Connect(_)
+                    | TransportError::Broken(_)
+                    | TransportError::Truncated { .. }
             )
         )
     }

@@ -329,7 +329,17 @@ impl ReqwestTransport {
         // The cap is checked per chunk so a camera that lies about (or omits) Content-Length
         // cannot make us buffer more than the cap plus one chunk.
         let mut body = BytesMut::new();
-        while let Some(chunk) = resp.chunk().await.map_err(map_reqwest_error)? {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            // The head arrived, so a broken connection here is a reply cut short, not a camera
+            // that could not be reached; a stalled body is still a timeout.
+            match map_reqwest_error(e) {
+                TransportError::Broken(message) => TransportError::Truncated {
+                    received: body.len(),
+                    message,
+                },
+                other => other,
+            }
+        })? {
             if body.len() + chunk.len() > limit {
                 return Err(TransportError::ResponseTooLarge { limit });
             }
@@ -466,7 +476,10 @@ mod tests {
             .post(request(url))
             .await
             .unwrap_err();
-        assert!(matches!(e, TransportError::Broken(_)), "{e:?}");
+        assert!(
+            matches!(e, TransportError::Truncated { received: 5, .. }),
+            "{e:?}"
+        );
     }
 
     #[tokio::test]

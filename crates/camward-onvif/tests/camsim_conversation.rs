@@ -657,7 +657,7 @@ async fn each_injected_fault_is_its_own_typed_error() {
     })
     .await;
     assert!(
-        matches!(e, OnvifError::Transport(TransportError::Broken(_))),
+        matches!(e, OnvifError::Transport(TransportError::Truncated { .. })),
         "truncated: {e:?}"
     );
     let e = fault_error(FaultConfig {

@@ -54,6 +54,7 @@ impl VendorError {
             VendorError::Transport(TransportError::Timeout) => "timeout",
             VendorError::Transport(TransportError::Connect(_)) => "unreachable",
             VendorError::Transport(TransportError::Broken(_)) => "connection_broken",
+            VendorError::Transport(TransportError::Truncated { .. }) => "reply_truncated",
             VendorError::Transport(TransportError::Tls(_)) => "tls",
             VendorError::Transport(TransportError::ResponseTooLarge { .. }) => "response_too_large",
             VendorError::Transport(TransportError::Malformed(_)) => "malformed_reply",

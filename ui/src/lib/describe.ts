@@ -45,6 +45,9 @@ export function errorTitle(error: CoreError): string {
       return "The camera refused to answer without credentials";
     case "tls":
       return "Secure connection to the camera failed";
+    case "connection_broken":
+    case "reply_truncated":
+      return "The connection to the camera broke off";
     case "not_implemented":
       return "This is not available yet";
     case "ipc":
