@@ -199,6 +199,8 @@ struct OnScreen {
     firmware: String,
     clock: String,
     access: String,
+    services: String,
+    heading: String,
 }
 
 /// The visible text of the element with `data-testid`, waiting for it to appear.
@@ -270,6 +272,14 @@ async fn probe_on_screen(client: &Client, device_url: &str) -> Result<OnScreen, 
         firmware: text_of(client, "field-firmware").await?,
         clock: text_of(client, "clock-offset").await?,
         access: text_of(client, "anonymous-access").await?,
+        services: text_of(client, "services").await?,
+        heading: client
+            .find(Locator::Css("#add-title"))
+            .await
+            .map_err(|error| format!("no first-screen heading: {error}"))?
+            .text()
+            .await
+            .map_err(|error| format!("reading the heading: {error}"))?,
     })
 }
 
@@ -319,6 +329,19 @@ async fn probing_a_skewed_camera_shows_model_firmware_and_clock_offset() {
     assert_eq!(
         seen.clock, "Camera clock is 2 h 0 min ahead",
         "clock offset on screen"
+    );
+    assert_eq!(seen.heading, "Add a camera by address", "first screen");
+    for service in ["device", "media2", "advanced security"] {
+        assert!(
+            seen.services.lines().any(|l| l.starts_with(service)),
+            "service {service} listed on screen: {:?}",
+            seen.services
+        );
+    }
+    assert!(
+        seen.services.contains(&camera.device_url),
+        "the device service address is shown: {:?}",
+        seen.services
     );
     assert!(
         seen.access
