@@ -383,6 +383,29 @@ impl CredentialLedger {
         }
     }
 
+    /// The new password of a change still in phase `pending`, for a person who has to enter it on
+    /// the camera themselves (the guided first boot). `None` when no change is pending.
+    pub fn pending_secret(
+        &self,
+        key: &CredentialKey,
+    ) -> Result<Option<Sensitive<String>>, LedgerError> {
+        if self.phase(key)? != Some(Phase::Pending) {
+            return Ok(None);
+        }
+        Ok(self.store.get(&slot(key, Slot::Pending))?)
+    }
+
+    /// Takes up a change left in phase `pending` on purpose (a person was asked to enter the
+    /// password on the camera), so it can be promoted once a login with it succeeded.
+    pub fn reopen(&self, key: &CredentialKey) -> Result<Option<PendingChange>, LedgerError> {
+        Ok(
+            (self.phase(key)? == Some(Phase::Pending)).then(|| PendingChange {
+                ledger: self.clone(),
+                key: key.clone(),
+            }),
+        )
+    }
+
     /// Credentials whose change was interrupted (phase `pending` or `promoting`): resolve each on
     /// start-up before using it.
     pub fn pending(&self) -> Result<Vec<CredentialKey>, LedgerError> {
