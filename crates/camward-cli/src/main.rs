@@ -2,10 +2,15 @@
 //!
 //! Passwords never come from argv: `--password-stdin`, the OS keychain, or an interactive prompt.
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use camward_core::credentials::{
+    self, CameraOutcome, InitAdminStatus, NewPassword, RotationRequest, Vault,
+};
 use camward_core::CoreError;
-use camward_vault::{CredentialKey, Keychain, SecretStore, Sensitive};
+use camward_vault::{CredentialKey, CredentialLedger, Inventory, Keychain, SecretStore, Sensitive};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
@@ -18,6 +23,12 @@ struct Cli {
     /// Log verbosity for diagnostics on stderr (e.g. `info`, `camward=debug`).
     #[arg(long, env = "CAMWARD_LOG", default_value = "warn", global = true)]
     log: String,
+    /// The inventory's SQLite file (default: the user's data directory).
+    #[arg(long, env = "CAMWARD_DB", global = true)]
+    db: Option<PathBuf>,
+    /// The OS keychain service name the passwords are filed under.
+    #[arg(long, env = "CAMWARD_KEYCHAIN_SERVICE", global = true, hide = true)]
+    keychain_service: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -51,6 +62,68 @@ enum Command {
         #[command(subcommand)]
         action: CredentialsAction,
     },
+    /// Create the first administrator on factory-fresh cameras, with a unique strong password each.
+    InitAdmin {
+        /// Device service URLs or HOST[:PORT]s.
+        #[arg(required = true)]
+        targets: Vec<String>,
+        /// The administrator's user name.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// Use the password on the first line of standard input (checked against the policy).
+        #[arg(long, conflicts_with = "generate")]
+        password_stdin: bool,
+        /// Generate a unique password per camera (the default).
+        #[arg(long)]
+        generate: bool,
+        /// Print each new password on standard output (never anywhere else).
+        #[arg(long)]
+        show_password: bool,
+        /// Finish a guided first boot (Canon, i-PRO): the administrator was created on the
+        /// camera's page with the password Camward showed; verify the login and keep it.
+        #[arg(long, conflicts_with_all = ["password_stdin", "generate", "show_password"])]
+        confirm: bool,
+    },
+    /// Change a user's password on cameras, verified and resumable.
+    Rotate {
+        /// Device service URLs or HOST[:PORT]s.
+        #[arg(required_unless_present = "resume", conflicts_with = "resume")]
+        targets: Vec<String>,
+        /// The user whose password changes.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// The administrator who logs in to change it (when `--user` is a secondary user).
+        #[arg(long, default_value = "admin")]
+        admin: String,
+        /// Use the password on the first line of standard input (checked against the policy).
+        #[arg(long, conflicts_with = "generate")]
+        password_stdin: bool,
+        /// Generate a unique password per camera (the default).
+        #[arg(long)]
+        generate: bool,
+        /// Cameras worked on at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// Finish changes an interrupted run left behind, asking each camera which password it has.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// The cameras Camward knows.
+    Inventory {
+        #[command(subcommand)]
+        action: InventoryAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum InventoryAction {
+    /// One line per camera.
+    List,
+    /// A camera's record and its audit trail.
+    Show {
+        /// The camera's inventory key (e.g. `host:192.0.2.10:80`), URL or HOST[:PORT].
+        camera: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -74,15 +147,47 @@ enum CredentialsAction {
         #[arg(long)]
         user: String,
     },
+    /// The credentials Camward keeps (camera and user, never the password).
+    List,
+    /// Seal every settled credential into a passphrase-encrypted escrow file for the site owner.
+    Export {
+        /// Where to write the escrow.
+        #[arg(long)]
+        out: PathBuf,
+        /// Read the passphrase from the first line of standard input instead of a prompt.
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
+    /// Import an escrow file: its passwords become the current ones in the keychain.
+    Import {
+        /// The escrow file.
+        file: PathBuf,
+        /// Read the passphrase from the first line of standard input instead of a prompt.
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
 }
 
 /// Exit codes: 0 ok; 2 usage (clap); 3 could not talk to the camera; 4 the camera refused;
-/// 5 local problem (keychain, input).
+/// 5 local problem (keychain, input); 6 a guided step waits for a person (and nothing failed).
+const EXIT_WAITING_FOR_PERSON: u8 = 6;
+
 fn exit_code(err: &CoreError) -> u8 {
     match err.code.as_str() {
-        "timeout" | "unreachable" | "connection_broken" | "tls" | "response_too_large"
-        | "malformed_reply" | "not_onvif" | "invalid_url" => 3,
-        "not_authorized" | "locked_out" | "not_supported" | "device_fault" | "http_status" => 4,
+        "guided_step_pending" => EXIT_WAITING_FOR_PERSON,
+        "timeout" | "unreachable" | "connection_broken" | "reply_truncated" | "tls"
+        | "response_too_large" | "malformed_reply" | "not_onvif" | "invalid_url" => 3,
+        "not_authorized"
+        | "locked_out"
+        | "not_supported"
+        | "device_fault"
+        | "http_status"
+        | "not_factory_fresh"
+        | "no_such_user"
+        | "new_password_refused"
+        | "old_password_accepted"
+        | "no_password_accepted"
+        | "attempt_budget_spent" => 4,
         _ => 5,
     }
 }
@@ -100,8 +205,15 @@ fn main() -> ExitCode {
             return ExitCode::from(5);
         }
     };
-    match runtime.block_on(run(cli.command)) {
-        Ok(()) => ExitCode::SUCCESS,
+    let config = Config {
+        db: cli.db,
+        keychain: match cli.keychain_service {
+            Some(service) => Keychain::with_service(service),
+            None => Keychain::default(),
+        },
+    };
+    match runtime.block_on(run(cli.command, &config)) {
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!(
                 "error: {}: {}: {} [{}]",
@@ -109,6 +221,27 @@ fn main() -> ExitCode {
             );
             ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// Where secrets and records live for this run.
+#[derive(Debug)]
+struct Config {
+    db: Option<PathBuf>,
+    keychain: Keychain,
+}
+
+impl Config {
+    fn vault(&self) -> Result<Vault, CoreError> {
+        let path = match &self.db {
+            Some(p) => p.clone(),
+            None => camward_vault::default_db_path()
+                .map_err(|e| local_error(e.code(), "-", "open inventory", e.to_string()))?,
+        };
+        let inventory = Inventory::open(&path)
+            .map_err(|e| local_error(e.code(), "-", "open inventory", e.to_string()))?;
+        let ledger = CredentialLedger::new(Arc::new(self.keychain.clone()), &inventory);
+        Ok(Vault { ledger, inventory })
     }
 }
 
@@ -126,28 +259,13 @@ fn read_password(
     from_stdin: bool,
     key: &CredentialKey,
     url: &str,
-    use_keychain: bool,
+    keychain: Option<&Keychain>,
 ) -> Result<Sensitive<String>, CoreError> {
     if from_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| local_error("input", url, "read password", e.to_string()))?;
-        let password = line.trim_end_matches(['\r', '\n']).to_owned();
-        line.clear();
-        if password.is_empty() {
-            return Err(local_error(
-                "input",
-                url,
-                "read password",
-                "standard input was empty".into(),
-            ));
-        }
-        return Ok(Sensitive::new(password));
+        return read_stdin_line(url, "read password");
     }
-    if use_keychain {
-        match Keychain::default().get(key) {
+    if let Some(keychain) = keychain {
+        match keychain.get(key) {
             Ok(Some(secret)) => return Ok(secret),
             Ok(None) => {}
             Err(e) => tracing::debug!(error = %e, "keychain not usable, falling back to a prompt"),
@@ -167,7 +285,128 @@ fn read_password(
     ))
 }
 
-async fn run(command: Command) -> Result<(), CoreError> {
+/// The first line of standard input, as a secret.
+fn read_stdin_line(camera: &str, step: &str) -> Result<Sensitive<String>, CoreError> {
+    let mut raw = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut raw)
+        .map_err(|e| local_error("input", camera, step, e.to_string()))?;
+    let trimmed = raw.trim_end_matches(['\r', '\n']).to_owned();
+    zeroize_string(&mut raw);
+    if trimmed.is_empty() {
+        return Err(local_error(
+            "input",
+            camera,
+            step,
+            "standard input was empty".into(),
+        ));
+    }
+    Ok(Sensitive::new(trimmed))
+}
+
+fn zeroize_string(s: &mut String) {
+    // Overwrite before freeing so the secret does not linger in freed memory.
+    let len = s.len();
+    s.clear();
+    s.extend(std::iter::repeat_n('\0', len));
+    s.clear();
+}
+
+/// A passphrase for an escrow: stdin, or a prompt (asked twice when sealing).
+fn read_passphrase(from_stdin: bool, confirm: bool) -> Result<Sensitive<String>, CoreError> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        return read_stdin_line("-", "read passphrase");
+    }
+    let ask = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map(Sensitive::new)
+            .map_err(|e| local_error("input", "-", "read passphrase", e.to_string()))
+    };
+    let first = ask("Escrow passphrase: ")?;
+    if confirm && ask("Repeat the passphrase: ")? != first {
+        return Err(local_error(
+            "input",
+            "-",
+            "read passphrase",
+            "the two passphrases differ".into(),
+        ));
+    }
+    Ok(first)
+}
+
+/// Prints one line per credential and returns the worst exit code among the failures.
+fn report(out: &mut impl Write, outcomes: &[CameraOutcome]) -> Result<u8, CoreError> {
+    let write_err = |e: std::io::Error| local_error("output", "-", "write", e.to_string());
+    let mut worst = 0;
+    for o in outcomes {
+        match &o.result {
+            Ok(result) => writeln!(
+                out,
+                "ok      {} {}: {}",
+                o.camera,
+                o.user,
+                serde_json::to_value(result)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            )
+            .map_err(write_err)?,
+            Err(e) => {
+                worst = worst.max(exit_code(e));
+                writeln!(
+                    out,
+                    "failed  {} {}: {}: {} [{}]",
+                    o.camera, o.user, e.step, e.message, e.code
+                )
+                .map_err(write_err)?;
+            }
+        }
+    }
+    Ok(worst)
+}
+
+/// The new password: typed (one camera only, so that no two cameras share one) or generated.
+fn new_password(password_stdin: bool, targets: &[String]) -> Result<NewPassword, CoreError> {
+    if password_stdin && targets.len() > 1 {
+        return Err(local_error(
+            "shared_password",
+            "-",
+            "read password",
+            "a typed password is for one camera only, so that no two cameras share it; leave out --password-stdin to generate one per camera".into(),
+        ));
+    }
+    Ok(if password_stdin {
+        NewPassword::Given(read_stdin_line("-", "read password")?)
+    } else {
+        NewPassword::Generate
+    })
+}
+
+/// The credentials the vault knows: each camera's administrator from the inventory, plus every
+/// credential with a change in flight.
+fn known_credentials(vault: &Vault) -> Result<Vec<CredentialKey>, CoreError> {
+    let inv = |e: camward_vault::InventoryError| {
+        local_error(e.code(), "-", "read inventory", e.to_string())
+    };
+    let led =
+        |e: camward_vault::LedgerError| local_error(e.code(), "-", "read ledger", e.to_string());
+    let mut keys: Vec<CredentialKey> = vault
+        .inventory
+        .cameras(None)
+        .map_err(inv)?
+        .into_iter()
+        .filter_map(|c| c.credential)
+        .collect();
+    keys.extend(vault.ledger.pending().map_err(led)?);
+    keys.extend(vault.ledger.awaiting_retirement().map_err(led)?);
+    keys.sort_by(|a, b| (&a.camera, &a.user).cmp(&(&b.camera, &b.user)));
+    keys.dedup();
+    Ok(keys)
+}
+
+/// Runs one command; `Ok` carries the exit code (a batch that printed per-camera failures).
+async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
     let mut out = std::io::stdout().lock();
     let write_err = |e: std::io::Error| local_error("output", "-", "write", e.to_string());
     match command {
@@ -188,7 +427,7 @@ async fn run(command: Command) -> Result<(), CoreError> {
             json,
         } => {
             let key = CredentialKey::new(camward_core::camera_key(&url), &user);
-            let password = read_password(password_stdin, &key, &url, true)?;
+            let password = read_password(password_stdin, &key, &url, Some(&config.keychain))?;
             let report = camward_core::info::info(&url, &user, &password).await?;
             if json {
                 let text = serde_json::to_string(&report)
@@ -205,8 +444,9 @@ async fn run(command: Command) -> Result<(), CoreError> {
                 password_stdin,
             } => {
                 let key = CredentialKey::new(camward_core::camera_key(&url), &user);
-                let password = read_password(password_stdin, &key, &url, false)?;
-                Keychain::default()
+                let password = read_password(password_stdin, &key, &url, None)?;
+                config
+                    .keychain
                     .set(&key, &password)
                     .map_err(|e| local_error(e.code(), &url, "store credential", e.to_string()))?;
                 writeln!(out, "stored the password for {key} in the OS keychain")
@@ -214,13 +454,256 @@ async fn run(command: Command) -> Result<(), CoreError> {
             }
             CredentialsAction::Forget { url, user } => {
                 let key = CredentialKey::new(camward_core::camera_key(&url), &user);
-                Keychain::default()
+                config
+                    .keychain
                     .delete(&key)
                     .map_err(|e| local_error(e.code(), &url, "forget credential", e.to_string()))?;
                 writeln!(out, "removed the password for {key} from the OS keychain")
                     .map_err(write_err)?;
             }
+            CredentialsAction::List => {
+                let vault = config.vault()?;
+                for key in known_credentials(&vault)? {
+                    let phase = vault
+                        .ledger
+                        .change(&key)
+                        .ok()
+                        .flatten()
+                        .map_or_else(|| "settled".to_owned(), |c| c.phase.to_string());
+                    writeln!(out, "{}\t{}\t{phase}", key.camera, key.user).map_err(write_err)?;
+                }
+            }
+            CredentialsAction::Export {
+                out: path,
+                passphrase_stdin,
+            } => {
+                let vault = config.vault()?;
+                let keys = known_credentials(&vault)?;
+                let passphrase = read_passphrase(passphrase_stdin, true)?;
+                let sealed = vault
+                    .ledger
+                    .export_escrow(&keys, &passphrase)
+                    .map_err(|e| local_error(e.code(), "-", "seal escrow", e.to_string()))?;
+                std::fs::write(&path, sealed).map_err(|e| {
+                    local_error(
+                        "output",
+                        "-",
+                        "write escrow",
+                        format!("{}: {e}", path.display()),
+                    )
+                })?;
+                writeln!(
+                    out,
+                    "sealed {} credentials into {}",
+                    keys.len(),
+                    path.display()
+                )
+                .map_err(write_err)?;
+            }
+            CredentialsAction::Import {
+                file,
+                passphrase_stdin,
+            } => {
+                let vault = config.vault()?;
+                let bytes = std::fs::read(&file).map_err(|e| {
+                    local_error(
+                        "input",
+                        "-",
+                        "read escrow",
+                        format!("{}: {e}", file.display()),
+                    )
+                })?;
+                let passphrase = read_passphrase(passphrase_stdin, false)?;
+                let entries = camward_vault::import_escrow(&bytes, &passphrase)
+                    .map_err(|e| local_error(e.code(), "-", "open escrow", e.to_string()))?;
+                for (key, secret) in &entries {
+                    vault.ledger.record_current(key, secret).map_err(|e| {
+                        local_error(e.code(), &key.camera, "store credential", e.to_string())
+                    })?;
+                    writeln!(out, "imported {key}").map_err(write_err)?;
+                }
+            }
         },
+        Command::InitAdmin {
+            targets,
+            user,
+            password_stdin,
+            generate: _,
+            show_password,
+            confirm,
+        } => {
+            let vault = config.vault()?;
+            let choice = new_password(password_stdin && !confirm, &targets)?;
+            let mut worst = 0;
+            let mut waiting = false;
+            for target in &targets {
+                let camera = camward_core::device_url(target)
+                    .map_or_else(|_| target.clone(), |u| camward_core::camera_key(&u));
+                let mut result = if confirm {
+                    credentials::confirm_guided_admin(&vault, target, &user).await
+                } else {
+                    credentials::init_admin(&vault, target, &user, &choice).await
+                };
+                if let Ok(done) = &result {
+                    if let InitAdminStatus::AwaitingPerson { page } = &done.status {
+                        // The person needs the password to type it into the camera's page: this
+                        // is the one place it is shown without --show-password.
+                        writeln!(
+                            out,
+                            "action  {camera} {user}: this camera takes its first administrator on its own page.\n\
+                             \x20       1. open {page}\n\
+                             \x20       2. create the administrator {user} with the password: {}\n\
+                             \x20       3. confirm: camward init-admin --confirm {target}",
+                            done.password.expose()
+                        )
+                        .map_err(write_err)?;
+                        if std::io::stdin().is_terminal() {
+                            write!(out, "        press Enter once it is done: ")
+                                .map_err(write_err)?;
+                            out.flush().map_err(write_err)?;
+                            let mut line = String::new();
+                            std::io::stdin().read_line(&mut line).map_err(|e| {
+                                local_error("input", &camera, "confirm", e.to_string())
+                            })?;
+                            result = credentials::confirm_guided_admin(&vault, target, &user).await;
+                        }
+                    }
+                }
+                match &result {
+                    Ok(done) if done.status == InitAdminStatus::Created => {
+                        if show_password {
+                            writeln!(
+                                out,
+                                "password for {} on {}: {}",
+                                done.user,
+                                done.camera,
+                                done.password.expose()
+                            )
+                            .map_err(write_err)?;
+                        }
+                        writeln!(out, "ok      {camera} {user}: administrator created")
+                            .map_err(write_err)?;
+                    }
+                    Ok(_) => {
+                        writeln!(
+                            out,
+                            "waiting {camera} {user}: for the person at the camera's page"
+                        )
+                        .map_err(write_err)?;
+                        waiting = true;
+                    }
+                    Err(e) => {
+                        let code = exit_code(e);
+                        if code == EXIT_WAITING_FOR_PERSON {
+                            waiting = true;
+                        } else {
+                            worst = worst.max(code);
+                        }
+                        writeln!(
+                            out,
+                            "failed  {camera} {user}: {}: {} [{}]",
+                            e.step, e.message, e.code
+                        )
+                        .map_err(write_err)?;
+                    }
+                }
+            }
+            if worst == 0 && waiting {
+                return Ok(EXIT_WAITING_FOR_PERSON);
+            }
+            return Ok(worst);
+        }
+        Command::Rotate {
+            targets,
+            user,
+            admin,
+            password_stdin,
+            generate: _,
+            concurrency,
+            resume,
+        } => {
+            let vault = config.vault()?;
+            let outcomes = if resume {
+                camward_core::credentials::resume(&vault, concurrency).await?
+            } else {
+                let request = RotationRequest {
+                    user,
+                    admin,
+                    password: new_password(password_stdin, &targets)?,
+                    concurrency,
+                };
+                camward_core::credentials::rotate(&vault, &targets, request).await
+            };
+            if resume && outcomes.is_empty() {
+                writeln!(out, "nothing to resume").map_err(write_err)?;
+            }
+            let worst = report(&mut out, &outcomes)?;
+            return Ok(worst);
+        }
+        Command::Inventory { action } => {
+            let vault = config.vault()?;
+            let inv = |e: camward_vault::InventoryError| {
+                local_error(e.code(), "-", "read inventory", e.to_string())
+            };
+            match action {
+                InventoryAction::List => {
+                    for c in vault.inventory.cameras(None).map_err(inv)? {
+                        writeln!(
+                            out,
+                            "{}\t{}\t{}\t{}",
+                            c.key,
+                            c.model.as_deref().unwrap_or("-"),
+                            c.firmware.as_deref().unwrap_or("-"),
+                            c.addresses.first().map_or("-", String::as_str)
+                        )
+                        .map_err(write_err)?;
+                    }
+                }
+                InventoryAction::Show { camera } => {
+                    // Inventory keys name their kind (`host:`, `mac:`); anything else is an address.
+                    let key = if camera.starts_with("host:") || camera.starts_with("mac:") {
+                        camera.clone()
+                    } else {
+                        camward_core::camera_key(&camera)
+                    };
+                    let record = vault.inventory.camera(&key).map_err(inv)?.ok_or_else(|| {
+                        local_error(
+                            "unknown_camera",
+                            &key,
+                            "read inventory",
+                            "no such camera in the inventory".into(),
+                        )
+                    })?;
+                    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                    writeln!(out, "camera:       {}", record.key).map_err(write_err)?;
+                    writeln!(out, "manufacturer: {}", opt(&record.manufacturer))
+                        .map_err(write_err)?;
+                    writeln!(out, "model:        {}", opt(&record.model)).map_err(write_err)?;
+                    writeln!(out, "firmware:     {}", opt(&record.firmware)).map_err(write_err)?;
+                    writeln!(out, "serial:       {}", opt(&record.serial)).map_err(write_err)?;
+                    writeln!(out, "addresses:    {}", record.addresses.join(", "))
+                        .map_err(write_err)?;
+                    writeln!(
+                        out,
+                        "credential:   {}",
+                        record
+                            .credential
+                            .as_ref()
+                            .map_or("-".into(), |k| k.user.clone())
+                    )
+                    .map_err(write_err)?;
+                    writeln!(out, "audit trail:").map_err(write_err)?;
+                    for a in vault.inventory.audit_log(Some(&key)).map_err(inv)? {
+                        writeln!(
+                            out,
+                            "  {} {} {} {}: {}",
+                            a.at, a.actor, a.action, a.result, a.detail
+                        )
+                        .map_err(write_err)?;
+                    }
+                }
+            }
+        }
     }
-    Ok(())
+    Ok(0)
 }

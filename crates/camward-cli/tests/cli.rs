@@ -1,8 +1,10 @@
 //! The `camward` binary as a person uses it, against camsim cameras on 127.0.0.1.
 #![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
+mod common;
+
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use camsim::{Fleet, FleetConfig, InitialState};
 
@@ -10,25 +12,11 @@ const ADMIN: &str = "admin";
 const PASSWORD: &str = "Vq7#mT2x-Lp9!zR4";
 
 fn camward(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_camward"))
-        .args(args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_camward"));
+    cmd.args(args)
         // Keep the developer's keychain out of these runs: no session bus, so no Secret Service.
-        .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("camward runs");
-    if let Some(input) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin piped");
-        pipe.write_all(input.as_bytes()).expect("write stdin");
-    }
-    child.wait_with_output().expect("camward finishes")
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+    common::run_to_end(cmd, stdin)
 }
 
 fn configured_fleet(rt: &tokio::runtime::Runtime) -> Fleet {
