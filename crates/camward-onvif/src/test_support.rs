@@ -5,7 +5,10 @@ pub(crate) fn assert_schema_valid(xml: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("message.xml");
     std::fs::write(&path, xml).unwrap();
-    let out = std::process::Command::new("/work/shared/onvif-schema/validate")
+    // `shared/` lies beside the repository's folder, wherever that was cloned.
+    let validate = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/onvif-schema/validate");
+    let out = std::process::Command::new(validate)
         .arg(&path)
         .output()
         .expect("run the ONVIF schema validator");
