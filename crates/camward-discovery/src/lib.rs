@@ -1,0 +1,11 @@
+//! Finding cameras on the wire.
+//!
+//! This crate starts with the WS-Discovery messages ([`wsd`]): the Probe Camward multicasts, and
+//! the ProbeMatches, Hello and Bye datagrams cameras send, read defensively (a datagram is
+//! whatever anyone on the segment chose to send). The sockets, mDNS, the link-local sweep and the
+//! vendor set-up protocols (i-PRO Easy IP Setup, Hikvision SADP) arrive with the rest of issue 3.
+pub mod scopes;
+pub mod wsd;
+
+pub use scopes::ScopeInfo;
+pub use wsd::{DatagramError, Endpoint, Probe, WsdMessage};
