@@ -295,12 +295,28 @@ pub async fn init_admin(
             "the camera already has an administrator; use `camward rotate` to change its password",
         ));
     }
+    // What the camera says about passwords, over ONVIF where it already answers (an inactive
+    // Hikvision has ONVIF off until activation: then only the vendor's rule applies).
     let session = open(&url)?;
-    session
-        .sync_clock()
-        .await
-        .map_err(|e| first_contact_error(&url, "GetSystemDateAndTime", e))?;
-    let (limits, ctx) = limits_and_context(&session, user).await;
+    let (mut limits, ctx) = match session.sync_clock().await {
+        Ok(_) => limits_and_context(&session, user).await,
+        Err(e) => {
+            tracing::debug!(camera = %url, error = %e, "no ONVIF before the first administrator");
+            (
+                DeviceLimits::default(),
+                Context {
+                    user: user.to_owned(),
+                    model: None,
+                    hostname: None,
+                },
+            )
+        }
+    };
+    if state.method == FirstBootMethod::Hikvision {
+        // ONVIF is still off on an inactive Hikvision, so its own limit has to come from here.
+        let max = camward_vendors::hikvision::MAX_PASSWORD_CHARS;
+        limits.max_length = Some(limits.max_length.map_or(max, |m| m.min(max)));
+    }
     let password = choose_password(choice, &ctx, &limits, &url)?;
 
     let change = vault

@@ -161,6 +161,10 @@ pub fn seal_password(random_key: &str, password: &str) -> Result<String, VendorE
     Ok(b64_hex(&data))
 }
 
+/// The longest password Hikvision firmware takes at activation (its rule: 8 to 16 characters, two
+/// character classes or more).
+pub const MAX_PASSWORD_CHARS: usize = 16;
+
 /// Activates an inactive camera: `admin` gets `password`. Refused with
 /// [`VendorRefusal::AlreadyConfigured`] once activated, [`VendorRefusal::WeakPassword`] when the
 /// password breaks the camera's rule (8 to 16 characters, two character classes or more).
