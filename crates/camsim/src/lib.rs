@@ -21,6 +21,7 @@ pub mod state;
 pub mod tls;
 pub mod vapix;
 pub mod vendor;
+pub mod wsd;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -67,6 +68,9 @@ pub struct FleetConfig {
     pub base_port: Option<u16>,
     /// How long a Digest nonce stays valid before the camera answers `stale=true`.
     pub nonce_lifetime: Duration,
+    /// Answer WS-Discovery probes on UDP 3702 (multicast): only inside a test's own network
+    /// namespace, never on a real interface. Off by default.
+    pub ws_discovery: bool,
 }
 
 impl Default for FleetConfig {
@@ -88,6 +92,7 @@ impl Default for FleetConfig {
             seed: None,
             base_port: None,
             nonce_lifetime: Duration::from_secs(300),
+            ws_discovery: false,
         }
     }
 }
@@ -303,6 +308,19 @@ impl Fleet {
             let (camera, mut handles) = server::Camera::start(shared.clone(), index).await?;
             cameras.push(SimCamera { camera });
             tasks.append(&mut handles);
+        }
+        if shared.ws_discovery {
+            let IpAddr::V4(bind) = shared.bind else {
+                return Err(SimError::Config(
+                    "WS-Discovery is simulated on IPv4 only".into(),
+                ));
+            };
+            let all = cameras.iter().map(|c| Arc::clone(&c.camera)).collect();
+            let responder = wsd::start(all, bind).map_err(|source| SimError::Bind {
+                addr: std::net::SocketAddr::new(shared.bind, wsd::PORT),
+                source,
+            })?;
+            tasks.push(responder);
         }
         Ok(Fleet { cameras, tasks })
     }

@@ -94,6 +94,10 @@ struct Args {
     /// Lock-out duration in seconds.
     #[arg(long, default_value_t = 30)]
     lockout_seconds: u64,
+    /// Answer WS-Discovery probes (UDP 3702, multicast on the interface of --bind). Use it only
+    /// inside a network namespace of your own: it joins a multicast group.
+    #[arg(long)]
+    ws_discovery: bool,
     /// Directory for per-camera state files.
     #[arg(long)]
     state_dir: Option<PathBuf>,
@@ -180,6 +184,7 @@ async fn main() {
         state_dir: args.state_dir.clone(),
         seed: args.seed,
         base_port: (args.port != 0).then_some(args.port),
+        ws_discovery: args.ws_discovery,
         ..FleetConfig::default()
     };
     let fleet = match Fleet::start(cfg).await {

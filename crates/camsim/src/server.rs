@@ -239,6 +239,27 @@ impl Camera {
         }
     }
 
+    /// What the camera announces in WS-Discovery: its endpoint reference, scopes and device
+    /// service URL; `None` while it is NonDiscoverable or rebooting.
+    pub(crate) fn discovery_identity(&self) -> Option<(String, Vec<String>, String)> {
+        if self.is_rebooting() {
+            return None;
+        }
+        let state = lock(&self.state);
+        if !state.discoverable {
+            return None;
+        }
+        let mut scopes = state.fixed_scopes(MODEL);
+        scopes.extend(state.scopes.iter().cloned());
+        scopes.push(format!("onvif://www.onvif.org/MacAddress/{}", self.mac));
+        scopes.push(format!(
+            "onvif://www.onvif.org/SerialNumber/{}",
+            self.serial
+        ));
+        drop(state);
+        Some((format!("urn:uuid:{}", self.guid), scopes, self.device_url()))
+    }
+
     pub(crate) fn device_url(&self) -> String {
         format!(
             "http://{}:{}/onvif/device_service",
