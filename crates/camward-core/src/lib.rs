@@ -1,6 +1,7 @@
 //! Camward's use cases. No Tauri, no clap, no terminal: the desktop shell and the CLI are thin
 //! layers over this crate.
 pub mod credentials;
+pub mod discover;
 pub mod error;
 pub mod first_boot;
 pub mod info;
