@@ -108,6 +108,18 @@ enum Command {
         #[arg(long)]
         resume: bool,
     },
+    /// Find cameras on the local network (WS-Discovery today; more methods as they land).
+    Discover {
+        /// Interfaces to scan (repeatable); default: every up, non-loopback interface with IPv4.
+        #[arg(long = "interface")]
+        interfaces: Vec<String>,
+        /// How long to listen for answers, in seconds.
+        #[arg(long, default_value_t = 3.0)]
+        timeout: f64,
+        /// One JSON object per camera.
+        #[arg(long)]
+        json: bool,
+    },
     /// The cameras Camward knows.
     Inventory {
         #[command(subcommand)]
@@ -639,6 +651,58 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
             }
             let worst = report(&mut out, &outcomes)?;
             return Ok(worst);
+        }
+        Command::Discover {
+            interfaces,
+            timeout,
+            json,
+        } => {
+            let chosen = camward_core::discover::choose(&interfaces)?;
+            if chosen.is_empty() {
+                return Err(local_error(
+                    "no_interface",
+                    "-",
+                    "choose interfaces",
+                    "no network interface with an IPv4 address to scan".into(),
+                ));
+            }
+            let wait = std::time::Duration::from_secs_f64(timeout.clamp(0.2, 120.0));
+            if !json {
+                let names: Vec<&str> = chosen.iter().map(|i| i.name.as_str()).collect();
+                eprintln!(
+                    "scanning {} for {:.1} s …",
+                    names.join(", "),
+                    wait.as_secs_f64()
+                );
+            }
+            let found = camward_core::discover::discover(&chosen, wait).await?;
+            for c in &found {
+                if json {
+                    let line = serde_json::to_string(c)
+                        .map_err(|e| local_error("output", "-", "encode", e.to_string()))?;
+                    writeln!(out, "{line}").map_err(write_err)?;
+                } else {
+                    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                    writeln!(
+                        out,
+                        "{:<48} {:<12} {:<17} {:<14} {}{}",
+                        c.addresses.first().map_or("-", String::as_str),
+                        opt(&c.model),
+                        opt(&c.mac),
+                        opt(&c.serial),
+                        c.methods.join(","),
+                        if c.factory_fresh {
+                            "  factory-fresh"
+                        } else {
+                            ""
+                        }
+                    )
+                    .map_err(write_err)?;
+                }
+            }
+            if !json {
+                eprintln!("{} camera(s) found", found.len());
+            }
         }
         Command::Inventory { action } => {
             let vault = config.vault()?;

@@ -101,7 +101,17 @@ fn kill_after(mut child: Child, delay: Duration) -> (bool, Vec<u8>) {
 pub fn ensure_keychain(vault: &TestVault, report: &mut SoakReport) {
     let probe = camward_vault::CredentialKey::new("probe", "probe");
     for attempt in 0..3 {
-        if camward_vault::SecretStore::get(&vault.keychain(), &probe).is_ok() {
+        // A write, not a read: a daemon re-activated by D-Bus after the crash starts *locked*,
+        // and a search in a locked collection still succeeds (it finds nothing).
+        let keychain = vault.keychain();
+        let alive = camward_vault::SecretStore::set(
+            &keychain,
+            &probe,
+            &camward_vault::Sensitive::new("alive".to_owned()),
+        )
+        .and_then(|()| camward_vault::SecretStore::delete(&keychain, &probe))
+        .is_ok();
+        if alive {
             return;
         }
         if attempt == 0 {
@@ -191,7 +201,10 @@ pub fn crash_loop(vault: &TestVault, fleet: &Fleet, runs: usize, seed: u64) -> S
         }
         ensure_keychain(vault, &mut report);
         let mut resumed = vault.run(&["rotate", "--resume"], None);
-        if super::text(&resumed.stdout).contains("[keychain_unavailable]") {
+        for _ in 0..3 {
+            if !super::text(&resumed.stdout).contains("[keychain_unavailable]") {
+                break;
+            }
             // The daemon died late (after the check above): restart it and resume again.
             ensure_keychain(vault, &mut report);
             resumed = vault.run(&["rotate", "--resume"], None);
