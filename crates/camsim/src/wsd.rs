@@ -28,6 +28,9 @@ const ANONYMOUS: &str = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/a
 pub const GROUP: Ipv4Addr = Ipv4Addr::new(239, 255, 255, 250);
 /// The WS-Discovery port.
 pub const PORT: u16 = 3702;
+/// A device answers a multicast Probe after a random delay of up to this (WS-Discovery 2005/04
+/// §3.1.3, APP_MAX_DELAY), so that a switch full of cameras does not answer in one burst.
+pub const APP_MAX_DELAY_MS: u64 = 500;
 
 /// A Probe as a camera reads it.
 #[derive(Debug, PartialEq, Eq)]
@@ -145,7 +148,7 @@ pub(crate) fn start(
     cameras: Vec<Arc<Camera>>,
     bind: Ipv4Addr,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
-    let socket = socket(bind)?;
+    let socket = Arc::new(socket(bind)?);
     Ok(tokio::spawn(async move {
         let mut buf = vec![0u8; 65_536];
         loop {
@@ -159,12 +162,18 @@ pub(crate) fn start(
                 continue;
             }
             for camera in &cameras {
-                if let Some((epr, scopes, xaddr)) = camera.discovery_identity() {
-                    let reply = probe_matches(&probe.message_id, &epr, &scopes, &xaddr);
+                let Some((epr, scopes, xaddr)) = camera.discovery_identity() else {
+                    continue;
+                };
+                let reply = probe_matches(&probe.message_id, &epr, &scopes, &xaddr);
+                let delay = rand::Rng::gen_range(&mut rand::thread_rng(), 0..APP_MAX_DELAY_MS);
+                let socket = Arc::clone(&socket);
+                tokio::spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
                     if let Err(e) = socket.send_to(reply.as_bytes(), from).await {
                         tracing::debug!(error = %e, "ProbeMatches not sent");
                     }
-                }
+                });
             }
         }
     }))

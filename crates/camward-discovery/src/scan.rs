@@ -16,6 +16,9 @@ use crate::wsd::{Endpoint, Probe, WsdMessage, MAX_DATAGRAM};
 /// The WS-Discovery multicast group (IPv4) and port.
 pub const GROUP: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(239, 255, 255, 250), 3702);
 
+/// The receive buffer asked for.
+const RECEIVE_BUFFER: usize = 4 << 20;
+
 /// One device that answered.
 #[derive(Clone, Debug, Serialize)]
 pub struct Found {
@@ -47,6 +50,9 @@ fn socket(interface: Ipv4Addr) -> std::io::Result<tokio::net::UdpSocket> {
     socket.bind(&SocketAddr::V4(SocketAddrV4::new(interface, 0)).into())?;
     socket.set_multicast_if_v4(&interface)?;
     socket.set_multicast_ttl_v4(1)?;
+    // Dozens of cameras answer within APP_MAX_DELAY (500 ms) of each other; a larger receive
+    // buffer (the kernel caps it at net.core.rmem_max) keeps a burst from being dropped.
+    let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
     socket.set_nonblocking(true)?;
     tokio::net::UdpSocket::from_std(socket.into())
 }
