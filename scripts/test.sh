@@ -33,7 +33,9 @@ cargo build -p camward-desktop
 
 section "cargo test --workspace (Xvfb, D-Bus session, unlocked gnome-keyring)"
 start_xvfb
-dbus-run-session -- sh -c 'printf camward | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec cargo test --workspace'
+# The session bus (and so the keychain daemon it starts, and any unlock prompt that daemon shows)
+# gets no DISPLAY: a prompt must fail at once, never wait under Xvfb for a person. The tests get it.
+env -u DISPLAY CAMWARD_DISPLAY="$DISPLAY" dbus-run-session -- sh -c 'printf camward | gnome-keyring-daemon --unlock --components=secrets >/dev/null; DISPLAY="$CAMWARD_DISPLAY" exec cargo test --workspace'
 
 phase_done
 echo "All tests passed."
