@@ -42,7 +42,7 @@ CRASH_TEST=rotation_killed_at_random_points_always_resumes_to_a_known_password
 env -u DISPLAY CAMWARD_DISPLAY="$DISPLAY" dbus-run-session -- sh -c 'printf camward | gnome-keyring-daemon --unlock --components=secrets >/dev/null; DISPLAY="$CAMWARD_DISPLAY" exec cargo test --workspace -- --skip '"$CRASH_TEST"
 
 section "rotation crash test (its own D-Bus session and keychain daemon)"
-env -u DISPLAY dbus-run-session -- sh -c 'printf camward | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec cargo test -p camward-cli --test crash -- --exact '"$CRASH_TEST"
+env -u DISPLAY dbus-run-session -- sh -c 'printf camward | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec cargo test --workspace --test crash -- --exact '"$CRASH_TEST"
 
 phase_done
 echo "All tests passed."
