@@ -155,32 +155,10 @@ fn rotate_a_configured_fleet_and_a_secondary_user() {
     let fleet = fleet(&rt, 3, InitialState::Configured, 0);
     let urls: Vec<String> = fleet.cameras().iter().map(|c| c.device_url()).collect();
     for url in &urls {
-        let out = vault.run(
-            &[
-                "credentials",
-                "set",
-                url,
-                "--user",
-                "admin",
-                "--password-stdin",
-            ],
-            Some(&format!("{FACTORY_ADMIN_PASSWORD}\n")),
-        );
-        assert_ok(&out);
+        vault.set_password(url, "admin", FACTORY_ADMIN_PASSWORD);
     }
     // A camera that is down does not stop the batch.
-    let out = vault.run(
-        &[
-            "credentials",
-            "set",
-            "127.0.0.1:1",
-            "--user",
-            "admin",
-            "--password-stdin",
-        ],
-        Some(&format!("{FACTORY_ADMIN_PASSWORD}\n")),
-    );
-    assert_ok(&out);
+    vault.set_password("127.0.0.1:1", "admin", FACTORY_ADMIN_PASSWORD);
     let mut args = vec!["rotate", "--concurrency", "2"];
     args.extend(urls.iter().map(String::as_str));
     args.push("127.0.0.1:1");
@@ -234,18 +212,7 @@ fn rotate_a_configured_fleet_and_a_secondary_user() {
             .await
             .unwrap();
     });
-    let out = vault.run(
-        &[
-            "credentials",
-            "set",
-            &urls[0],
-            "--user",
-            "operator1",
-            "--password-stdin",
-        ],
-        Some(&format!("{operator_password}\n")),
-    );
-    assert_ok(&out);
+    vault.set_password(&urls[0], "operator1", operator_password);
     let out = vault.run(&["rotate", &urls[0], "--user", "operator1"], None);
     assert_ok(&out);
     let cam = &fleet.cameras()[0];
@@ -267,18 +234,7 @@ fn rotate_a_configured_fleet_and_a_secondary_user() {
     assert!(level.contains("Operator"), "{level}");
 
     // Rotating with a wrong stored password stops after one failed login and changes nothing.
-    let out = vault.run(
-        &[
-            "credentials",
-            "set",
-            &urls[1],
-            "--user",
-            "admin",
-            "--password-stdin",
-        ],
-        Some("Wrong-Password-77!\n"),
-    );
-    assert_ok(&out);
+    vault.set_password(&urls[1], "admin", "Wrong-Password-77!");
     let before = camera_password(&fleet.cameras()[1], "admin").unwrap();
     let out = vault.run(&["rotate", &urls[1]], None);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stdout));

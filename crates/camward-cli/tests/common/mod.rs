@@ -71,6 +71,27 @@ impl TestVault {
         run_to_end(self.command(args), stdin)
     }
 
+    /// Stores `password` for `user` on the camera at `url` with `camward credentials set`
+    /// (password on stdin), and checks that it worked.
+    pub fn set_password(&self, url: &str, user: &str, password: &str) {
+        let out = self.run(
+            &[
+                "credentials",
+                "set",
+                url,
+                "--user",
+                user,
+                "--password-stdin",
+            ],
+            Some(&format!("{password}\n")),
+        );
+        assert!(
+            out.status.success(),
+            "credentials set: {}",
+            text(&out.stderr)
+        );
+    }
+
     /// Every byte SQLite wrote: the database, its WAL and shared-memory files.
     pub fn sqlite_bytes(&self) -> Vec<u8> {
         sqlite_bytes(&self.db())

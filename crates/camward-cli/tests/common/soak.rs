@@ -292,17 +292,6 @@ fn ledger(vault: &TestVault) -> CredentialLedger {
 /// Stores the configured fleet's starting administrator password for each camera.
 pub fn record_start_passwords(vault: &TestVault, fleet: &Fleet) {
     for cam in fleet.cameras() {
-        let out = vault.run(
-            &[
-                "credentials",
-                "set",
-                &cam.device_url(),
-                "--user",
-                "admin",
-                "--password-stdin",
-            ],
-            Some(&format!("{}\n", super::FACTORY_ADMIN_PASSWORD)),
-        );
-        assert!(out.status.success(), "{}", super::text(&out.stderr));
+        vault.set_password(&cam.device_url(), "admin", super::FACTORY_ADMIN_PASSWORD);
     }
 }
