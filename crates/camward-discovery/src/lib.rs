@@ -6,7 +6,9 @@
 //! vendor set-up protocols (i-PRO Easy IP Setup, Hikvision SADP) arrive with the rest of issue 3.
 pub mod scan;
 pub mod scopes;
+pub mod sighting;
 pub mod wsd;
 
 pub use scopes::ScopeInfo;
+pub use sighting::{Method, ScanStats, Sighting, Sightings};
 pub use wsd::{DatagramError, Endpoint, Probe, WsdMessage};
