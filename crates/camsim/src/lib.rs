@@ -10,11 +10,15 @@
 //! listener keeps the port it was started on, so tests and the fleet's URLs stay valid.
 pub mod access;
 pub mod auth;
+pub mod autoip;
 pub mod device;
+pub mod easyip;
 pub mod fault;
 pub mod first_access;
 pub mod isapi;
+pub mod mdns;
 pub mod media2;
+pub mod sadp;
 pub mod security;
 mod server;
 pub mod state;
@@ -30,6 +34,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use server::mac_of;
 pub use state::CameraState;
 
 /// How a fleet is started.
@@ -71,6 +76,14 @@ pub struct FleetConfig {
     /// Answer WS-Discovery probes on UDP 3702 (multicast): only inside a test's own network
     /// namespace, never on a real interface. Off by default.
     pub ws_discovery: bool,
+    /// Start the SADP responder (UDP 37020, multicast) for Hikvision cameras and the Easy IP
+    /// Setup responder (UDP 10670/10669, broadcast) for i-PRO cameras ([`sadp`], [`easyip`]):
+    /// only inside a test's own network namespace, never on a real interface. Off by default.
+    pub vendor_discovery: bool,
+    /// Announce every camera over mDNS / DNS-SD (UDP 5353, multicast on the interface of
+    /// [`bind`](FleetConfig::bind), see [`mdns`]): only inside a test's own network namespace.
+    /// Off by default.
+    pub mdns: bool,
 }
 
 impl Default for FleetConfig {
@@ -93,6 +106,8 @@ impl Default for FleetConfig {
             base_port: None,
             nonce_lifetime: Duration::from_secs(300),
             ws_discovery: false,
+            vendor_discovery: false,
+            mdns: false,
         }
     }
 }
@@ -285,6 +300,7 @@ impl SimCamera {
 pub struct Fleet {
     cameras: Vec<SimCamera>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    wsd: Option<wsd::Responder>,
 }
 
 impl Fleet {
@@ -309,6 +325,23 @@ impl Fleet {
             cameras.push(SimCamera { camera });
             tasks.append(&mut handles);
         }
+        let mut wsd_responder = None;
+        if shared.mdns {
+            let bind = match shared.bind {
+                IpAddr::V4(bind) if !bind.is_unspecified() => bind,
+                _ => {
+                    return Err(SimError::Config(
+                        "mDNS is simulated on one IPv4 address only".into(),
+                    ))
+                }
+            };
+            let all = cameras.iter().map(|c| Arc::clone(&c.camera)).collect();
+            let announcer = mdns::start(all, bind).map_err(|e| SimError::Bind {
+                addr: std::net::SocketAddr::new(shared.bind, mdns_sd::MDNS_PORT),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            tasks.push(announcer);
+        }
         if shared.ws_discovery {
             let IpAddr::V4(bind) = shared.bind else {
                 return Err(SimError::Config(
@@ -316,13 +349,50 @@ impl Fleet {
                 ));
             };
             let all = cameras.iter().map(|c| Arc::clone(&c.camera)).collect();
-            let responder = wsd::start(all, bind).map_err(|source| SimError::Bind {
-                addr: std::net::SocketAddr::new(shared.bind, wsd::PORT),
-                source,
-            })?;
-            tasks.push(responder);
+            let responder = wsd::start(all, bind)
+                .await
+                .map_err(|source| SimError::Bind {
+                    addr: std::net::SocketAddr::new(shared.bind, wsd::PORT),
+                    source,
+                })?;
+            wsd_responder = Some(responder);
         }
-        Ok(Fleet { cameras, tasks })
+        if shared.vendor_discovery {
+            let IpAddr::V4(bind) = shared.bind else {
+                return Err(SimError::Config(
+                    "SADP and Easy IP Setup are simulated on IPv4 only".into(),
+                ));
+            };
+            let of = |flavour: Flavour| -> Vec<Arc<server::Camera>> {
+                cameras
+                    .iter()
+                    .enumerate()
+                    .filter(|(index, _)| shared.flavour.of_camera(*index) == flavour)
+                    .map(|(_, c)| Arc::clone(&c.camera))
+                    .collect()
+            };
+            let hikvision = of(Flavour::Hikvision);
+            if !hikvision.is_empty() {
+                let responder = sadp::start(hikvision, bind).map_err(|source| SimError::Bind {
+                    addr: std::net::SocketAddr::new(shared.bind, sadp::PORT),
+                    source,
+                })?;
+                tasks.push(responder);
+            }
+            let ipro = of(Flavour::IPro);
+            if !ipro.is_empty() {
+                let responder = easyip::start(ipro, bind).map_err(|source| SimError::Bind {
+                    addr: std::net::SocketAddr::new(shared.bind, easyip::SEARCH_PORT),
+                    source,
+                })?;
+                tasks.push(responder);
+            }
+        }
+        Ok(Fleet {
+            cameras,
+            tasks,
+            wsd: wsd_responder,
+        })
     }
 
     /// The cameras, in order.
@@ -330,8 +400,11 @@ impl Fleet {
         &self.cameras
     }
 
-    /// Stops every listener and connection.
+    /// Stops every listener and connection (saying WS-Discovery Bye first).
     pub async fn shutdown(self) {
+        if let Some(responder) = self.wsd {
+            responder.stop().await;
+        }
         for camera in &self.cameras {
             camera.camera.stop();
         }

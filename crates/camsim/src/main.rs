@@ -98,6 +98,21 @@ struct Args {
     /// inside a network namespace of your own: it joins a multicast group.
     #[arg(long)]
     ws_discovery: bool,
+    /// Answer Hikvision SADP inquiries (UDP 37020, multicast) for Hikvision cameras and i-PRO
+    /// Easy IP Setup searches (UDP 10670, answers broadcast to 10669) for i-PRO cameras, on the
+    /// interface of --bind. Use it only inside a network namespace of your own.
+    #[arg(long)]
+    vendor_discovery: bool,
+    /// Announce every camera over mDNS (UDP 5353, multicast on the interface of --bind). Use it
+    /// only inside a network namespace of your own: it joins a multicast group.
+    #[arg(long)]
+    mdns: bool,
+    /// Claim a link-local address on this interface first, as a camera without DHCP does (RFC 3927
+    /// AutoIP: ARP probes, then the address is added and announced), and serve on it instead of
+    /// --bind. Gives the interface the camera's MAC. One camera only; needs root, and belongs
+    /// only in a network namespace of your own.
+    #[arg(long, value_name = "INTERFACE")]
+    autoip: Option<String>,
     /// Directory for per-camera state files.
     #[arg(long)]
     state_dir: Option<PathBuf>,
@@ -152,9 +167,23 @@ async fn main() {
         eprintln!("camsim: --state configured needs --password-file or --password-stdin");
         std::process::exit(2);
     }
+    let bind = match &args.autoip {
+        None => args.bind,
+        Some(_) if args.cameras != 1 => {
+            eprintln!("camsim: --autoip claims one address for one camera: use --cameras 1");
+            std::process::exit(2);
+        }
+        Some(interface) => match camsim::autoip::claim(interface, &camsim::mac_of(args.seed, 0)) {
+            Ok(address) => std::net::IpAddr::V4(address),
+            Err(e) => {
+                eprintln!("camsim: {e}");
+                std::process::exit(1);
+            }
+        },
+    };
     let cfg = FleetConfig {
         cameras: args.cameras,
-        bind: args.bind,
+        bind,
         state,
         flavour: match args.flavour {
             FlavourArg::Generic => Flavour::Generic,
@@ -185,6 +214,8 @@ async fn main() {
         seed: args.seed,
         base_port: (args.port != 0).then_some(args.port),
         ws_discovery: args.ws_discovery,
+        vendor_discovery: args.vendor_discovery,
+        mdns: args.mdns,
         ..FleetConfig::default()
     };
     let fleet = match Fleet::start(cfg).await {

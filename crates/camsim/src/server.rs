@@ -51,6 +51,33 @@ enum Listener {
     Https,
 }
 
+/// What a camera tells in the vendor set-up protocols ([`crate::sadp`], [`crate::easyip`]).
+#[derive(Clone, Debug)]
+pub(crate) struct SetupIdentity {
+    /// MAC, serial, model, firmware.
+    pub info: CameraInfo,
+    /// The address it serves on.
+    pub ip: std::net::Ipv4Addr,
+    /// Its HTTP port.
+    pub http_port: u16,
+    /// The netmask it reports.
+    pub netmask: std::net::Ipv4Addr,
+    /// The default gateway it reports.
+    pub gateway: std::net::Ipv4Addr,
+    /// Whether DHCP is on.
+    pub dhcp: bool,
+    /// Its name (the hostname).
+    pub name: String,
+    /// Hikvision: whether it has been activated.
+    pub activated: bool,
+    /// Whether an administrator account exists (i-PRO: the first-access page has run).
+    pub admin_registered: bool,
+    /// Time since it last (re)booted.
+    pub uptime: Duration,
+    /// Its Easy IP Setup valid period ([`CameraState::easy_ip_period_s`]).
+    pub easy_ip_period_s: Option<u64>,
+}
+
 /// A running simulated camera.
 pub(crate) struct Camera {
     cfg: Arc<FleetConfig>,
@@ -73,6 +100,8 @@ pub(crate) struct Camera {
     /// Bumped when every open connection must be cut (reboot, shutdown).
     connections: watch::Sender<u64>,
     rebooting: AtomicBool,
+    /// When the camera last (re)booted: Easy IP Setup answers only for a while after it.
+    booted: Mutex<Instant>,
     stopped: AtomicBool,
     /// Serializes Advanced Security operations, which run on a blocking thread.
     tas_lock: tokio::sync::Mutex<()>,
@@ -105,23 +134,32 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(1024)
 }
 
+/// The number a camera's identity (MAC, serial, endpoint reference) is made from.
+fn identity_seed(seed: Option<u64>, index: usize) -> u64 {
+    seed.unwrap_or(0)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(index as u64 + 1)
+}
+
+/// The MAC of camera `index` of a fleet started with `seed` (locally administered, `02:ca:5e:…`).
+pub fn mac_of(seed: Option<u64>, index: usize) -> String {
+    let tail = (identity_seed(seed, index) & 0x00ff_ffff) as u32;
+    format!(
+        "02:ca:5e:{:02x}:{:02x}:{:02x}",
+        tail >> 16,
+        (tail >> 8) & 0xff,
+        tail & 0xff
+    )
+}
+
 impl Camera {
     pub(crate) async fn start(
         cfg: Arc<FleetConfig>,
         index: usize,
     ) -> Result<(Arc<Camera>, Vec<tokio::task::JoinHandle<()>>), SimError> {
-        let n = cfg
-            .seed
-            .unwrap_or(0)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .wrapping_add(index as u64 + 1);
+        let n = identity_seed(cfg.seed, index);
         let tail = (n & 0x00ff_ffff) as u32;
-        let mac = format!(
-            "02:ca:5e:{:02x}:{:02x}:{:02x}",
-            tail >> 16,
-            (tail >> 8) & 0xff,
-            tail & 0xff
-        );
+        let mac = mac_of(cfg.seed, index);
         let serial = format!("CS2K{:08X}", n as u32);
         let id = format!("camsim-{:06x}", tail);
         let guid = uuid::Uuid::from_u64_pair(n, index as u64).to_string();
@@ -220,6 +258,7 @@ impl Camera {
             listeners: watch::Sender::new(0),
             connections: watch::Sender::new(0),
             rebooting: AtomicBool::new(false),
+            booted: Mutex::new(Instant::now()),
             stopped: AtomicBool::new(false),
             tas_lock: tokio::sync::Mutex::new(()),
         });
@@ -258,6 +297,56 @@ impl Camera {
         ));
         drop(state);
         Some((format!("urn:uuid:{}", self.guid), scopes, self.device_url()))
+    }
+
+    /// What the vendor set-up protocols (Hikvision SADP, i-PRO Easy IP Setup) tell about the
+    /// camera; `None` while it is rebooting.
+    pub(crate) fn setup_identity(&self) -> Option<SetupIdentity> {
+        if self.is_rebooting() {
+            return None;
+        }
+        let info = self.info();
+        let ip = match self.cfg.bind {
+            IpAddr::V4(v4) => v4,
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
+        };
+        let state = lock(&self.state);
+        let interface = state.interfaces.first();
+        let dhcp = interface.is_some_and(|i| i.dhcp);
+        let prefix = interface
+            .and_then(|i| {
+                if i.dhcp {
+                    Some(i.from_dhcp.1)
+                } else {
+                    i.manual.first().map(|m| m.1)
+                }
+            })
+            .unwrap_or(24);
+        let netmask = u32::MAX
+            .checked_shl(32 - u32::from(prefix.min(32)))
+            .unwrap_or(0);
+        Some(SetupIdentity {
+            info,
+            ip,
+            http_port: self.http_port,
+            netmask: std::net::Ipv4Addr::from(netmask),
+            gateway: state
+                .gateway
+                .first()
+                .copied()
+                .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
+            dhcp,
+            name: state.hostname.clone(),
+            activated: state.vendor.activated,
+            admin_registered: state
+                .users
+                .iter()
+                .any(|u| u.level == UserLevel::Administrator),
+            uptime: lock(&self.booted).elapsed(),
+            easy_ip_period_s: state.easy_ip_period_s,
+        })
     }
 
     pub(crate) fn device_url(&self) -> String {
@@ -1003,6 +1092,7 @@ impl Camera {
         if reset != Some(true) {
             self.persist();
         }
+        *lock(&self.booted) = Instant::now();
         self.rebooting.store(false, Ordering::SeqCst);
         self.listeners.send_modify(|e| *e += 1);
         tracing::info!(camera = %self.id, "back after reboot");

@@ -213,6 +213,16 @@ pub struct CameraState {
     pub protocols: Vec<Protocol>,
     /// WS-Discovery mode: true for `Discoverable`.
     pub discoverable: bool,
+    /// Whether the camera announces itself and answers on mDNS / DNS-SD (Axis
+    /// `Network.Bonjour.Enabled`); on out of the box, off after the hardening control mdns-off.
+    #[serde(default = "enabled")]
+    pub mdns: bool,
+    /// i-PRO "Easy IP Setup valid period", in seconds: the camera answers Easy IP Setup searches
+    /// only this long after each (re)boot; `None` for unlimited. 20 minutes out of the box (only
+    /// i-PRO cameras speak Easy IP Setup, see [`crate::easyip`]); the hardening control
+    /// easy-ip-setup-limited keeps it limited.
+    #[serde(default = "easy_ip_period")]
+    pub easy_ip_period_s: Option<u64>,
     /// Zero-configuration.
     pub zero_conf: ZeroConfiguration,
     /// IP address filter.
@@ -242,6 +252,16 @@ pub struct VendorState {
     pub isapi_users: Vec<User>,
     /// Hikvision: whether the ONVIF service is enabled (`/ISAPI/System/Network/Integrate`).
     pub onvif_enabled: bool,
+}
+
+/// The default of settings that are on out of the box, for state files written before them.
+fn enabled() -> bool {
+    true
+}
+
+/// The factory Easy IP Setup valid period, also for state files written before it.
+fn easy_ip_period() -> Option<u64> {
+    Some(crate::easyip::DEFAULT_PERIOD_S)
 }
 
 impl CameraState {
@@ -293,6 +313,8 @@ impl CameraState {
                 },
             ],
             discoverable: true,
+            mdns: true,
+            easy_ip_period_s: easy_ip_period(),
             zero_conf: ZeroConfiguration {
                 interface: "eth0".into(),
                 enabled: true,

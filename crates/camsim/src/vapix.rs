@@ -20,6 +20,9 @@
 //! - The ONVIF user list is separate and starts empty. While it is empty, the ONVIF service accepts
 //!   a VAPIX administrator's Digest credentials, so the first ONVIF account can be created with
 //!   ONVIF CreateUsers (on a real Axis the web UI does this step); see `server.rs`.
+//! - `/axis-cgi/param.cgi` (VAPIX "Parameter management") knows one parameter,
+//!   `Network.Bonjour.Enabled` (`yes` / `no`): whether the camera announces itself over mDNS
+//!   ([`crate::mdns`]). Anyone logged in may list it; only administrators may update it.
 
 use crate::access::UserLevel;
 use crate::auth::Algorithm;
@@ -28,6 +31,11 @@ use crate::vendor::{digest_gate, Gate, VendorReply, VendorRequest, VendorRuntime
 
 /// The path of the user management CGI.
 pub const PWDGRP: &str = "/axis-cgi/pwdgrp.cgi";
+/// The path of the parameter CGI (VAPIX "Parameter management"); camsim has one parameter,
+/// [`BONJOUR`].
+pub const PARAM: &str = "/axis-cgi/param.cgi";
+/// Whether the camera announces itself over mDNS (`yes` / `no`): [`CameraState::mdns`].
+pub const BONJOUR: &str = "Network.Bonjour.Enabled";
 /// Digest algorithms the VAPIX service offers (AXIS OS offers SHA-256 and MD5).
 const ALGORITHMS: &[Algorithm] = &[Algorithm::Sha256, Algorithm::Md5];
 /// Longest password pwdgrp.cgi accepts.
@@ -104,9 +112,6 @@ pub fn handle(
             )
         }
     };
-    if req.path != PWDGRP {
-        return text(404, "Not found");
-    }
     let level = state
         .vendor
         .vapix_users
@@ -114,6 +119,12 @@ pub fn handle(
         .find(|u| u.name == user)
         .map(|u| u.level)
         .unwrap_or(UserLevel::Anonymous);
+    if req.path == PARAM {
+        return param(state, level, req);
+    }
+    if req.path != PWDGRP {
+        return text(404, "Not found");
+    }
     let p = params(req);
     let get = |k: &str| p.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     match get("action") {
@@ -170,6 +181,47 @@ pub fn handle(
             text(200, format!("Removed account {name}.")).changed()
         }
         _ => text(400, "Error: unknown action"),
+    }
+}
+
+/// `param.cgi`: `action=list[&group=…]` and, for administrators, `action=update&<name>=<value>`;
+/// names with or without the `root.` prefix. Errors are a `# Error:` line with status 200, as
+/// AXIS OS answers.
+fn param(state: &mut CameraState, level: UserLevel, req: &VendorRequest<'_>) -> VendorReply {
+    let p = params(req);
+    let bare = |name: &str| name.strip_prefix("root.").unwrap_or(name).to_owned();
+    let yes_no = |on: bool| if on { "yes" } else { "no" };
+    match p
+        .iter()
+        .find(|(k, _)| k == "action")
+        .map(|(_, v)| v.as_str())
+    {
+        Some("list") => {
+            let group = p.iter().find(|(k, _)| k == "group").map(|(_, v)| bare(v));
+            if group.is_some_and(|g| !g.is_empty() && !BONJOUR.starts_with(&g)) {
+                return text(200, "# Error: Error -1 getting param in group\n");
+            }
+            text(200, format!("root.{BONJOUR}={}\n", yes_no(state.mdns)))
+        }
+        Some("update") if level != UserLevel::Administrator => {
+            text(403, "Error: only administrators may change parameters")
+        }
+        Some("update") => {
+            let mut value = None;
+            for (name, v) in p.iter().filter(|(k, _)| k != "action") {
+                value = match (bare(name) == BONJOUR, v.as_str()) {
+                    (true, "yes") => Some(true),
+                    (true, "no") => Some(false),
+                    _ => return text(200, format!("# Error: Error setting '{name}' to '{v}'!")),
+                };
+            }
+            let Some(on) = value else {
+                return text(200, "# Error: No parameter to update");
+            };
+            state.mdns = on;
+            text(200, "OK").changed()
+        }
+        _ => text(200, "# Error: unknown action"),
     }
 }
 
@@ -246,6 +298,43 @@ mod tests {
             .iter()
             .any(|(n, v)| *n == "www-authenticate" && v.starts_with("Digest")));
         assert_eq!(state.vendor.vapix_users.len(), 1);
+    }
+
+    #[test]
+    fn bonjour_is_listed_and_only_an_administrator_turns_it_off() {
+        let (mut state, _) = fresh();
+        let req = |query| VendorRequest {
+            path: PARAM,
+            target: PARAM,
+            ..request("GET", query, b"")
+        };
+        let list = param(
+            &mut state,
+            UserLevel::User,
+            &req("action=list&group=Network.Bonjour"),
+        );
+        assert_eq!(list.body, "root.Network.Bonjour.Enabled=yes\n");
+        let off = "action=update&root.Network.Bonjour.Enabled=no";
+        assert_eq!(
+            param(&mut state, UserLevel::Operator, &req(off)).status,
+            403
+        );
+        assert!(state.mdns);
+        for bad in [
+            "action=update&Network.Bonjour.Enabled=maybe",
+            "action=update&Network.Bonjour.Enabled=no&Network.Other=1",
+            "action=update",
+        ] {
+            let reply = param(&mut state, UserLevel::Administrator, &req(bad));
+            assert!(reply.body.starts_with("# Error"), "{bad}: {}", reply.body);
+            assert!(state.mdns, "{bad}");
+        }
+        let reply = param(&mut state, UserLevel::Administrator, &req(off));
+        assert_eq!((reply.body.as_str(), reply.changed), ("OK", true));
+        assert!(!state.mdns);
+        let on = "action=update&Network.Bonjour.Enabled=yes";
+        param(&mut state, UserLevel::Administrator, &req(on));
+        assert!(state.mdns);
     }
 
     #[test]

@@ -125,6 +125,58 @@ pub(crate) fn probe_matches(relates_to: &str, epr: &str, scopes: &[String], xadd
     String::from_utf8_lossy(&w.into_inner()).into_owned()
 }
 
+/// A Hello (with the camera's types, scopes and address) or a Bye (endpoint reference only),
+/// multicast to the group (WS-Discovery 2005/04 §4.1, §4.2).
+pub(crate) fn announcement(kind: &str, epr: &str, hello: Option<(&[String], &str)>) -> String {
+    let mut w = Writer::new(Vec::new());
+    let envelope = BytesStart::new("SOAP-ENV:Envelope").with_attributes([
+        ("xmlns:SOAP-ENV", SOAP_ENV),
+        ("xmlns:wsa", WSA),
+        ("xmlns:wsdd", WSD),
+        ("xmlns:tdn", DN),
+        ("xmlns:tds", TDS),
+    ]);
+    let _ = w.write_event(Event::Start(envelope));
+    let _ = w.write_event(Event::Start(BytesStart::new("SOAP-ENV:Header")));
+    text(
+        &mut w,
+        "wsa:MessageID",
+        &format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+    );
+    text(
+        &mut w,
+        "wsa:To",
+        "urn:schemas-xmlsoap-org:ws:2005:04:discovery",
+    );
+    text(&mut w, "wsa:Action", &format!("{WSD}/{kind}"));
+    let _ = w.write_event(Event::Start(
+        BytesStart::new("wsdd:AppSequence")
+            .with_attributes([("InstanceId", "1"), ("MessageNumber", "1")]),
+    ));
+    let _ = w.write_event(Event::End(BytesEnd::new("wsdd:AppSequence")));
+    let _ = w.write_event(Event::End(BytesEnd::new("SOAP-ENV:Header")));
+    let _ = w.write_event(Event::Start(BytesStart::new("SOAP-ENV:Body")));
+    let element = format!("wsdd:{kind}");
+    let _ = w.write_event(Event::Start(BytesStart::new(element.as_str())));
+    let _ = w.write_event(Event::Start(BytesStart::new("wsa:EndpointReference")));
+    text(&mut w, "wsa:Address", epr);
+    let _ = w.write_event(Event::End(BytesEnd::new("wsa:EndpointReference")));
+    if let Some((scopes, xaddr)) = hello {
+        text(
+            &mut w,
+            "wsdd:Types",
+            "tdn:NetworkVideoTransmitter tds:Device",
+        );
+        text(&mut w, "wsdd:Scopes", &scopes.join(" "));
+        text(&mut w, "wsdd:XAddrs", xaddr);
+        text(&mut w, "wsdd:MetadataVersion", "1");
+    }
+    let _ = w.write_event(Event::End(BytesEnd::new(element.as_str())));
+    let _ = w.write_event(Event::End(BytesEnd::new("SOAP-ENV:Body")));
+    let _ = w.write_event(Event::End(BytesEnd::new("SOAP-ENV:Envelope")));
+    String::from_utf8_lossy(&w.into_inner()).into_owned()
+}
+
 /// Binds the fleet's responder: port 3702 (shared, so several fleets in one namespace can each
 /// answer), joined to the group on the interface that holds `bind`.
 fn socket(bind: Ipv4Addr) -> std::io::Result<tokio::net::UdpSocket> {
@@ -143,13 +195,50 @@ fn socket(bind: Ipv4Addr) -> std::io::Result<tokio::net::UdpSocket> {
     tokio::net::UdpSocket::from_std(socket.into())
 }
 
-/// Starts answering probes for `cameras` until the task is aborted.
-pub(crate) fn start(
+/// A fleet's WS-Discovery responder: answers probes until stopped, and says Hello when it starts
+/// and Bye when it stops, as ONVIF Core §7.3.1 has a device do when it joins and leaves.
+pub(crate) struct Responder {
+    socket: Arc<tokio::net::UdpSocket>,
     cameras: Vec<Arc<Camera>>,
-    bind: Ipv4Addr,
-) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Responder")
+            .field("cameras", &self.cameras.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Responder {
+    /// Multicasts a Bye for every discoverable camera and stops answering.
+    pub(crate) async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+        for camera in &self.cameras {
+            if let Some((epr, _, _)) = camera.discovery_identity() {
+                let bye = announcement("Bye", &epr, None);
+                let _ = self.socket.send_to(bye.as_bytes(), (GROUP, PORT)).await;
+            }
+        }
+    }
+}
+
+/// Starts answering probes for `cameras` (after multicasting a Hello for each discoverable one).
+pub(crate) async fn start(cameras: Vec<Arc<Camera>>, bind: Ipv4Addr) -> std::io::Result<Responder> {
     let socket = Arc::new(socket(bind)?);
-    Ok(tokio::spawn(async move {
+    for camera in &cameras {
+        if let Some((epr, scopes, xaddr)) = camera.discovery_identity() {
+            let hello = announcement("Hello", &epr, Some((&scopes, &xaddr)));
+            socket.send_to(hello.as_bytes(), (GROUP, PORT)).await?;
+        }
+    }
+    let answering = Arc::clone(&socket);
+    let all = cameras.clone();
+    let task = tokio::spawn(async move {
+        let socket = answering;
+        let cameras = all;
         let mut buf = vec![0u8; 65_536];
         loop {
             let Ok((n, from)) = socket.recv_from(&mut buf).await else {
@@ -176,7 +265,12 @@ pub(crate) fn start(
                 });
             }
         }
-    }))
+    });
+    Ok(Responder {
+        socket,
+        cameras,
+        task,
+    })
 }
 
 #[cfg(test)]
@@ -221,5 +315,24 @@ mod tests {
         assert!(doc
             .descendants()
             .any(|n| n.tag_name().name() == "RelatesTo" && n.text() == Some("urn:uuid:42")));
+    }
+
+    #[test]
+    fn hello_and_bye_name_the_camera_and_are_not_probes() {
+        let scopes = vec!["onvif://www.onvif.org/hardware/M".to_owned()];
+        let hello = announcement("Hello", "urn:uuid:7", Some((&scopes, "http://a/")));
+        let bye = announcement("Bye", "urn:uuid:7", None);
+        for (xml, kind) in [(&hello, "Hello"), (&bye, "Bye")] {
+            assert!(parse_probe(xml.as_bytes()).is_none());
+            let doc = roxmltree::Document::parse(xml).unwrap();
+            let body = doc
+                .descendants()
+                .find(|n| n.tag_name().name() == kind)
+                .unwrap();
+            assert!(body
+                .descendants()
+                .any(|n| n.tag_name().name() == "Address" && n.text() == Some("urn:uuid:7")));
+        }
+        assert!(hello.contains("http://a/") && !bye.contains("XAddrs"));
     }
 }

@@ -108,14 +108,24 @@ enum Command {
         #[arg(long)]
         resume: bool,
     },
-    /// Find cameras on the local network (WS-Discovery today; more methods as they land).
+    /// Find cameras on the local network: WS-Discovery, mDNS, the link-local (169.254/16) sweep,
+    /// i-PRO Easy IP Setup and Hikvision SADP, merged into one list. Ctrl-C stops early.
     Discover {
         /// Interfaces to scan (repeatable); default: every up, non-loopback interface with IPv4.
         #[arg(long = "interface")]
         interfaces: Vec<String>,
-        /// How long to listen for answers, in seconds.
+        /// How long the listening methods listen, in seconds (the sweep takes as long as it takes).
         #[arg(long, default_value_t = 3.0)]
         timeout: f64,
+        /// Methods to use (repeatable); default: all.
+        #[arg(long = "method", value_parser = parse_method)]
+        methods: Vec<camward_discovery::Method>,
+        /// Give an interface without a link-local address one for the sweep (needs root).
+        #[arg(long)]
+        add_link_local: bool,
+        /// ARP requests per second of the link-local sweep.
+        #[arg(long, default_value_t = camward_discovery::linklocal::DEFAULT_RATE)]
+        sweep_rate: u32,
         /// One JSON object per camera.
         #[arg(long)]
         json: bool,
@@ -655,6 +665,9 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
         Command::Discover {
             interfaces,
             timeout,
+            methods,
+            add_link_local,
+            sweep_rate,
             json,
         } => {
             let chosen = camward_core::discover::choose(&interfaces)?;
@@ -666,43 +679,13 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
                     "no network interface with an IPv4 address to scan".into(),
                 ));
             }
-            let wait = std::time::Duration::from_secs_f64(timeout.clamp(0.2, 120.0));
-            if !json {
-                let names: Vec<&str> = chosen.iter().map(|i| i.name.as_str()).collect();
-                eprintln!(
-                    "scanning {} for {:.1} s …",
-                    names.join(", "),
-                    wait.as_secs_f64()
-                );
-            }
-            let found = camward_core::discover::discover(&chosen, wait).await?;
-            for c in &found {
-                if json {
-                    let line = serde_json::to_string(c)
-                        .map_err(|e| local_error("output", "-", "encode", e.to_string()))?;
-                    writeln!(out, "{line}").map_err(write_err)?;
-                } else {
-                    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-                    writeln!(
-                        out,
-                        "{:<48} {:<12} {:<17} {:<14} {}{}",
-                        c.addresses.first().map_or("-", String::as_str),
-                        opt(&c.model),
-                        opt(&c.mac),
-                        opt(&c.serial),
-                        c.methods.join(","),
-                        if c.factory_fresh {
-                            "  factory-fresh"
-                        } else {
-                            ""
-                        }
-                    )
-                    .map_err(write_err)?;
-                }
-            }
-            if !json {
-                eprintln!("{} camera(s) found", found.len());
-            }
+            let options = camward_core::discover::DiscoverOptions {
+                methods,
+                wait: std::time::Duration::from_secs_f64(timeout.clamp(0.2, 120.0)),
+                add_link_local,
+                sweep_rate: sweep_rate.clamp(10, 100_000),
+            };
+            discover(&mut out, &chosen, &options, json).await?;
         }
         Command::Inventory { action } => {
             let vault = config.vault()?;
@@ -770,4 +753,125 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
         }
     }
     Ok(0)
+}
+
+fn parse_method(name: &str) -> Result<camward_discovery::Method, String> {
+    camward_discovery::Method::from_name(name).ok_or_else(|| {
+        let all: Vec<&str> = camward_discovery::Method::ALL
+            .iter()
+            .map(|m| m.name())
+            .collect();
+        format!("unknown method {name:?}; one of: {}", all.join(", "))
+    })
+}
+
+fn camera_line(c: &camward_core::discover::FoundCamera) -> String {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let methods: Vec<&str> = c.methods.iter().map(|m| m.name()).collect();
+    format!(
+        "{:<15} {:<44} {:<10} {:<18} {:<17} {:<16} {}{}",
+        c.ips
+            .first()
+            .map_or_else(|| "-".into(), ToString::to_string),
+        c.addresses.first().map_or("-", String::as_str),
+        opt(&c.vendor),
+        opt(&c.model),
+        opt(&c.mac),
+        opt(&c.serial),
+        methods.join(","),
+        if c.factory_fresh {
+            "  factory-fresh"
+        } else {
+            ""
+        }
+    )
+}
+
+/// `camward discover`: a live list while it runs (stderr when it is a terminal), then the table,
+/// or one JSON object per camera.
+async fn discover(
+    out: &mut impl Write,
+    interfaces: &[camward_core::discover::Interface],
+    options: &camward_core::discover::DiscoverOptions,
+    json: bool,
+) -> Result<(), CoreError> {
+    use camward_core::discover::DiscoveryEvent;
+    let live = std::io::stderr().is_terminal();
+    if !json {
+        let names: Vec<&str> = interfaces.iter().map(|i| i.name.as_str()).collect();
+        let sweeping = options.methods.is_empty()
+            || options
+                .methods
+                .contains(&camward_discovery::Method::LinkLocal);
+        let sweep = if sweeping {
+            format!(
+                "; the link-local sweep takes about {:.0} s",
+                65_534.0 / f64::from(options.sweep_rate)
+            )
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "scanning {} (listening {:.1} s{sweep}; Ctrl-C stops) …",
+            names.join(", "),
+            options.wait.as_secs_f64()
+        );
+    }
+    let mut count = 0usize;
+    let cancel = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let found = camward_core::discover::discover(interfaces, options, cancel, |event| {
+        let clear = if live { "\r\x1b[2K" } else { "" };
+        match event {
+            DiscoveryEvent::Found { camera } => {
+                count += 1;
+                if live && !json {
+                    eprintln!("{clear}+ {}", camera_line(camera));
+                }
+            }
+            DiscoveryEvent::Gone { camera } => {
+                count = count.saturating_sub(1);
+                if !json {
+                    eprintln!("{clear}- left: {}", camera_line(camera));
+                }
+            }
+            DiscoveryEvent::Updated { .. } => {}
+            DiscoveryEvent::Warning(w) => {
+                eprintln!("{clear}warning [{}] {} on {}: {}", w.code, w.method, w.interface, w.message);
+            }
+            DiscoveryEvent::Sweep { sent, total, hosts } => {
+                if live && !json {
+                    eprint!(
+                        "{clear}link-local sweep {sent}/{total} · {hosts} live host(s) · {count} camera(s)"
+                    );
+                }
+            }
+        }
+    })
+    .await;
+    if live && !json {
+        eprint!("\r\x1b[2K");
+    }
+    for c in &found.cameras {
+        let line = if json {
+            serde_json::to_string(c)
+                .map_err(|e| local_error("output", "-", "encode", e.to_string()))?
+        } else {
+            camera_line(c)
+        };
+        writeln!(out, "{line}").map_err(|e| local_error("output", "-", "write", e.to_string()))?;
+    }
+    if !json {
+        eprintln!(
+            "{} camera(s) found{}",
+            found.cameras.len(),
+            if found.cancelled {
+                " before the scan was stopped"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
 }

@@ -1,10 +1,10 @@
-//! `camward discover` in a lab of network namespaces: nothing is sent on the machine's real
-//! interfaces. The lab is a "laptop" namespace and a "cameras" namespace joined by a veth pair, with
-//! link-local addresses (169.254.10.1 on the laptop, 169.254.20.x for the cameras); camsim fleets
-//! run inside the cameras namespace, `camward discover` inside the laptop namespace, and WS-Discovery
-//! really multicasts across the veth. The namespaces are deleted when the test ends, pass or fail.
+//! `camward discover` in a lab of network namespaces joined by a bridge (`tests/common/lab.rs`):
+//! camsim cameras in namespaces of their own or in a shared one, `camward` in the "laptop" one,
+//! and WS-Discovery, mDNS, SADP and Easy IP Setup really multicast and broadcast, and the
+//! link-local sweep really ARPs, across the bridge. Nothing is sent on the machine's real
+//! interfaces; the namespaces are deleted when a test ends, pass or fail.
 //!
-//! Needs root and iproute2 (`ip netns`). Without them the test says why and skips, except in CI
+//! Needs root and iproute2 (`ip netns`). Without them a test says why and skips, except in CI
 //! (`CI` set), where it fails.
 #![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
@@ -12,23 +12,13 @@ mod common;
 
 use std::process::Command;
 
-use common::lab::{Lab, ADMIN_PASSWORD};
+use common::lab::{Address, Lab, ADMIN_PASSWORD};
+use serde_json::{json, Value};
 
 /// Tells the helper test which camera to silence (it runs only when this is set).
 const HELPER_URL: &str = "CAMWARD_LAB_SILENCE";
 
-fn discover(lab: &Lab) -> Vec<serde_json::Value> {
-    let out = lab.camward(
-        &[
-            "discover",
-            "--interface",
-            &lab.laptop_interface(),
-            "--timeout",
-            "1",
-            "--json",
-        ],
-        None,
-    );
+fn lines(out: &std::process::Output) -> Vec<Value> {
     assert!(
         out.status.success(),
         "{}",
@@ -40,6 +30,17 @@ fn discover(lab: &Lab) -> Vec<serde_json::Value> {
         .collect()
 }
 
+fn discover(lab: &Lab, args: &[&str]) -> (Vec<Value>, String) {
+    let interface = lab.laptop_interface();
+    let mut all = vec!["discover", "--interface", &interface, "--json"];
+    all.extend_from_slice(args);
+    let out = lab.camward(&all, None);
+    (
+        lines(&out),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn ws_discovery_finds_each_discoverable_camera_once_and_not_the_silenced_one() {
     let Some(mut lab) = Lab::new_or_skip() else {
@@ -47,8 +48,9 @@ fn ws_discovery_finds_each_discoverable_camera_once_and_not_the_silenced_one() {
     };
     let factory = lab.fleet("169.254.20.1", 3, "factory");
     let configured = lab.fleet("169.254.20.2", 2, "configured");
+    let ws = ["--method", "ws-discovery", "--timeout", "1"];
 
-    let found = discover(&lab);
+    let (found, _) = discover(&lab, &ws);
     assert_eq!(found.len(), 5, "{found:#?}");
     for cam in factory.iter().chain(&configured) {
         let hits: Vec<_> = found
@@ -60,7 +62,7 @@ fn ws_discovery_finds_each_discoverable_camera_once_and_not_the_silenced_one() {
         assert_eq!(hit["mac"], cam["mac"]);
         assert_eq!(hit["serial"], cam["serial"]);
         assert_eq!(hit["model"], cam["model"]);
-        assert_eq!(hit["methods"], serde_json::json!(["ws-discovery"]));
+        assert_eq!(hit["methods"], json!(["ws-discovery"]));
         let fresh = factory.contains(cam);
         assert_eq!(hit["factory_fresh"], fresh, "Profile Q state of {cam}");
     }
@@ -81,12 +83,163 @@ fn ws_discovery_finds_each_discoverable_camera_once_and_not_the_silenced_one() {
         "{said}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let found = discover(&lab);
+    let (found, _) = discover(&lab, &ws);
     assert_eq!(found.len(), 4, "{found:#?}");
     assert!(found.iter().all(|f| f["addresses"][0] != silenced.as_str()));
 }
 
-/// Run by the test above inside the laptop namespace (this same test binary, re-executed under
+#[test]
+fn a_scan_hears_hello_from_a_camera_that_comes_up_and_bye_from_one_that_leaves() {
+    let Some(mut lab) = Lab::new_or_skip() else {
+        return;
+    };
+    let leaving = lab.fleet("169.254.20.1", 1, "configured");
+    let interface = lab.laptop_interface();
+    let scan = lab.camward_child(&[
+        "discover",
+        "--interface",
+        &interface,
+        "--method",
+        "ws-discovery",
+        "--timeout",
+        "4",
+        "--json",
+    ]);
+    // After the probes went out: one fleet stops (Bye), another starts (Hello).
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    lab.stop(0);
+    let arriving = lab.fleet("169.254.20.2", 1, "factory");
+    let found = lines(&scan.wait_with_output().unwrap());
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["addresses"][0], arriving[0]["device_url"]);
+    assert_ne!(found[0]["addresses"][0], leaving[0]["device_url"]);
+}
+
+/// The mixed site of issue 3: factory cameras of every flavour on AutoIP addresses, each with a
+/// different set of discovery protocols on, and a configured camera on a routed address. Every
+/// camera is listed exactly once, with exactly the methods that can see it.
+#[test]
+fn a_mixed_site_is_found_completely_each_camera_once_with_the_right_methods() {
+    let Some(mut lab) = Lab::new_or_skip() else {
+        return;
+    };
+    let on = |flags: &[&'static str]| flags.to_vec();
+    let site = [
+        (
+            "generic",
+            "factory",
+            None,
+            on(&["--ws-discovery", "--mdns"]),
+            json!(["ws-discovery", "mdns", "link-local"]),
+        ),
+        (
+            "axis",
+            "factory",
+            None,
+            on(&["--mdns"]),
+            json!(["mdns", "link-local"]),
+        ),
+        (
+            "hikvision",
+            "factory",
+            None,
+            on(&["--vendor-discovery"]),
+            json!(["link-local", "sadp"]),
+        ),
+        (
+            "i-pro",
+            "factory",
+            None,
+            on(&["--vendor-discovery"]),
+            json!(["link-local", "easy-ip"]),
+        ),
+        (
+            "canon",
+            "factory",
+            None,
+            on(&["--ws-discovery"]),
+            json!(["ws-discovery", "link-local"]),
+        ),
+        (
+            "generic",
+            "configured",
+            Some("10.77.0.20/24"),
+            on(&["--ws-discovery"]),
+            json!(["ws-discovery"]),
+        ),
+    ];
+    let mut cameras = Vec::new();
+    for (flavour, state, address, flags, methods) in &site {
+        let address = address.map_or(Address::AutoIp, Address::Static);
+        cameras.push((lab.camera(flavour, state, address, flags), methods, *state));
+    }
+    let (found, said) = discover(&lab, &["--timeout", "3", "--sweep-rate", "20000"]);
+    assert_eq!(found.len(), site.len(), "{found:#?}\n{said}");
+    for (cam, methods, state) in &cameras {
+        let hits: Vec<&Value> = found.iter().filter(|f| f["mac"] == cam["mac"]).collect();
+        assert_eq!(hits.len(), 1, "exactly once: {cam}\n{found:#?}");
+        let hit = hits[0];
+        assert_eq!(&&hit["methods"], methods, "{cam}\n{hit:#}");
+        assert_eq!(hit["factory_fresh"], *state == "factory", "{cam}\n{hit:#}");
+        let ip = cam["device_url"]
+            .as_str()
+            .unwrap()
+            .split('/')
+            .nth(2)
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap();
+        assert!(
+            hit["ips"].as_array().unwrap().iter().any(|i| i == ip),
+            "{cam}\n{hit:#}"
+        );
+        if *state == "factory" {
+            assert!(ip.starts_with("169.254."), "AutoIP address {ip}");
+        }
+    }
+}
+
+#[test]
+fn without_a_link_local_address_the_sweep_says_how_to_add_one_and_can_add_it() {
+    let Some(mut lab) = Lab::with_laptop_link_local(false) else {
+        return;
+    };
+    let cam = lab.camera("generic", "factory", Address::AutoIp, &[]);
+    let (found, said) = discover(&lab, &["--method", "link-local", "--sweep-rate", "20000"]);
+    assert!(found.is_empty(), "{found:#?}");
+    assert!(said.contains("[no_link_local_address]"), "{said}");
+    let interface = lab.laptop_interface();
+    assert!(
+        said.contains("sudo ip addr add 169.254.")
+            && said.contains(&format!("/16 dev {interface}")),
+        "{said}"
+    );
+
+    let (found, said) = discover(
+        &lab,
+        &[
+            "--method",
+            "link-local",
+            "--sweep-rate",
+            "20000",
+            "--add-link-local",
+        ],
+    );
+    assert!(said.contains("[link_local_address_added]"), "{said}");
+    assert_eq!(found.len(), 1, "{found:#?}\n{said}");
+    assert_eq!(found[0]["mac"], cam["mac"]);
+    assert_eq!(
+        found[0]["addresses"][0],
+        cam["device_url"].as_str().unwrap().replace(":80/", "/")
+    );
+    assert_eq!(
+        found[0]["factory_fresh"], true,
+        "anonymous ONVIF access of a factory camera"
+    );
+}
+
+/// Run by the first test inside the laptop namespace (this same test binary, re-executed under
 /// `ip netns exec`): logs in to the camera at `$CAMWARD_LAB_SILENCE` with the password on stdin
 /// and sends SetDiscoveryMode NonDiscoverable. Outside the lab it does nothing.
 #[test]

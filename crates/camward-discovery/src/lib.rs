@@ -4,6 +4,10 @@
 //! the ProbeMatches, Hello and Bye datagrams cameras send, read defensively (a datagram is
 //! whatever anyone on the segment chose to send). The sockets, mDNS, the link-local sweep and the
 //! vendor set-up protocols (i-PRO Easy IP Setup, Hikvision SADP) arrive with the rest of issue 3.
+pub mod easyip;
+pub mod linklocal;
+pub mod mdns;
+pub mod sadp;
 pub mod scan;
 pub mod scopes;
 pub mod sighting;

@@ -1,8 +1,17 @@
-//! The discovery lab: a "laptop" and a "cameras" network namespace joined by a veth pair, with
-//! link-local addresses (169.254.10.1 on the laptop; 169.254.20.1 and .2 for the cameras). camsim
-//! fleets run in the cameras namespace, `camward` in the laptop one, and WS-Discovery really
-//! multicasts across the veth; nothing reaches the machine's real interfaces. Dropping the lab
-//! kills its processes and deletes both namespaces, pass or fail. Needs root and iproute2.
+//! The discovery lab: network namespaces joined by a bridge, so that discovery really multicasts,
+//! broadcasts and ARPs between a "laptop" and cameras while nothing reaches the machine's real
+//! interfaces.
+//!
+//! - a "switch" namespace holding the bridge (multicast snooping off, as on an unmanaged switch);
+//! - the "laptop" namespace, where `camward` runs, with 169.254.10.1/16 (or no address, for the
+//!   missing-address tests) and 10.77.0.1/24, the lab's "DHCP" subnet;
+//! - a shared "cameras" namespace with 169.254.20.1 and .2, where whole camsim fleets run (many
+//!   cameras on one address, on ports of their own);
+//! - and one namespace per single camera ([`Lab::camera`]), which claims its own link-local
+//!   address by AutoIP (with its own MAC) or takes a static one, like a camera on the wire.
+//!
+//! Dropping the lab kills its processes and deletes every namespace, pass or fail. Needs root and
+//! iproute2.
 #![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
 use std::io::{BufRead, BufReader, Write};
@@ -12,11 +21,25 @@ use std::process::{Child, Command, Stdio};
 /// The administrator password of configured lab fleets.
 pub const ADMIN_PASSWORD: &str = "Vq7#mT2x-Lp9!zR4";
 
-/// Two namespaces and the processes started in them; all removed on drop.
+/// The laptop's link-local address.
+pub const LAPTOP_LINK_LOCAL: &str = "169.254.10.1";
+
+/// Where a single camera gets its address.
+pub enum Address<'a> {
+    /// RFC 3927 AutoIP, claimed by camsim itself.
+    AutoIp,
+    /// A fixed address with its prefix, e.g. `10.77.0.20/24`.
+    Static(&'a str),
+}
+
+/// The namespaces and the processes started in them; all removed on drop.
 pub struct Lab {
+    tag: String,
     pub laptop: String,
     pub cameras: String,
+    namespaces: Vec<String>,
     children: Vec<Child>,
+    singles: usize,
 }
 
 fn ip(args: &[&str]) {
@@ -30,7 +53,13 @@ fn ip(args: &[&str]) {
 }
 
 impl Lab {
+    /// A lab whose laptop has its link-local address.
     pub fn new_or_skip() -> Option<Lab> {
+        Self::with_laptop_link_local(true)
+    }
+
+    /// A lab; `link_local` false leaves the laptop without a 169.254 address.
+    pub fn with_laptop_link_local(link_local: bool) -> Option<Lab> {
         let root = Command::new("id")
             .arg("-u")
             .output()
@@ -42,28 +71,63 @@ impl Lab {
             eprintln!("SKIPPED: {why}");
             return None;
         }
-        let tag = std::process::id() % 100_000;
-        let lab = Lab {
-            laptop: format!("cw{tag}l"),
-            cameras: format!("cw{tag}c"),
+        // Tests of one binary run in parallel threads of one process: each lab gets a letter.
+        static LABS: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+        let n = LABS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 26;
+        let tag = format!("cw{}{}", std::process::id() % 100_000, char::from(b'a' + n));
+        let mut lab = Lab {
+            laptop: format!("{tag}l"),
+            cameras: format!("{tag}c"),
+            tag,
+            namespaces: Vec::new(),
             children: Vec::new(),
+            singles: 0,
         };
-        let (l, c) = (lab.laptop.as_str(), lab.cameras.as_str());
-        ip(&["netns", "add", l]);
-        ip(&["netns", "add", c]);
-        let (lv, cv) = (format!("{l}0"), format!("{c}0"));
-        ip(&["link", "add", &lv, "type", "veth", "peer", "name", &cv]);
-        ip(&["link", "set", &lv, "netns", l]);
-        ip(&["link", "set", &cv, "netns", c]);
-        ip(&["-n", l, "addr", "add", "169.254.10.1/16", "dev", &lv]);
-        for a in ["169.254.20.1/16", "169.254.20.2/16"] {
-            ip(&["-n", c, "addr", "add", a, "dev", &cv]);
+        let switch = format!("{}s", lab.tag);
+        ip(&["netns", "add", &switch]);
+        lab.namespaces.push(switch.clone());
+        ip(&[
+            "-n",
+            &switch,
+            "link",
+            "add",
+            "br0",
+            "type",
+            "bridge",
+            "mcast_snooping",
+            "0",
+        ]);
+        ip(&["-n", &switch, "link", "set", "br0", "up"]);
+        let laptop = lab.laptop.clone();
+        let cameras = lab.cameras.clone();
+        let mut laptop_addresses = vec!["10.77.0.1/24"];
+        if link_local {
+            laptop_addresses.push("169.254.10.1/16");
         }
-        for (ns, dev) in [(l, lv.as_str()), (c, cv.as_str())] {
-            ip(&["-n", ns, "link", "set", "lo", "up"]);
-            ip(&["-n", ns, "link", "set", dev, "up"]);
-        }
+        lab.plug(&laptop, &laptop_addresses);
+        lab.plug(&cameras, &["169.254.20.1/16", "169.254.20.2/16"]);
         Some(lab)
+    }
+
+    /// Creates namespace `ns` with one port on the switch (`<ns>0`) holding `addresses`.
+    fn plug(&mut self, ns: &str, addresses: &[&str]) {
+        let switch = format!("{}s", self.tag);
+        ip(&["netns", "add", ns]);
+        self.namespaces.push(ns.to_owned());
+        let (inside, outside) = (format!("{ns}0"), format!("{ns}1"));
+        ip(&[
+            "link", "add", &inside, "type", "veth", "peer", "name", &outside,
+        ]);
+        ip(&["link", "set", &inside, "netns", ns]);
+        ip(&["link", "set", &outside, "netns", &switch]);
+        ip(&[
+            "-n", &switch, "link", "set", &outside, "master", "br0", "up",
+        ]);
+        for a in addresses {
+            ip(&["-n", ns, "addr", "add", a, "dev", &inside]);
+        }
+        ip(&["-n", ns, "link", "set", "lo", "up"]);
+        ip(&["-n", ns, "link", "set", &inside, "up"]);
     }
 
     /// The laptop's interface name inside its namespace.
@@ -71,34 +135,105 @@ impl Lab {
         format!("{}0", self.laptop)
     }
 
-    /// Starts a camsim fleet in the cameras namespace and returns its JSON lines.
-    pub fn fleet(&mut self, bind: &str, cameras: usize, state: &str) -> Vec<serde_json::Value> {
+    fn start_camsim(
+        &mut self,
+        ns: &str,
+        args: &[String],
+        cameras: usize,
+    ) -> Vec<serde_json::Value> {
         let mut child = Command::new("ip")
-            .args(["netns", "exec", &self.cameras])
+            .args(["netns", "exec", ns])
             .arg(sibling("camsim"))
-            .args([
-                "--cameras",
-                &cameras.to_string(),
-                "--bind",
-                bind,
-                "--port",
-                "0",
-            ])
-            .args(["--state", state, "--ws-discovery", "--json"])
-            .args(["--admin-user", "admin", "--password-stdin"])
-            .args(["--seed", &bind.replace('.', "")[..9]])
+            .args(args)
+            .args(["--json", "--admin-user", "admin", "--password-stdin"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("camsim starts");
         writeln!(child.stdin.take().unwrap(), "{ADMIN_PASSWORD}").unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let infos = (0..cameras)
-            .map(|_| serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap())
+        let infos: Vec<serde_json::Value> = (0..cameras)
+            .map_while(|_| lines.next().and_then(Result::ok))
+            .map(|l| serde_json::from_str(&l).unwrap())
             .collect();
+        if infos.len() < cameras {
+            let _ = child.kill();
+            let mut err = String::new();
+            let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
+            panic!("camsim {} did not start: {err}", args.join(" "));
+        }
+        // Keep reading its output, so that a chatty camsim never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
         self.children.push(child);
         infos
+    }
+
+    /// Starts a camsim fleet (WS-Discovery on) in the shared cameras namespace and returns its
+    /// JSON lines.
+    pub fn fleet(&mut self, bind: &str, cameras: usize, state: &str) -> Vec<serde_json::Value> {
+        let ns = self.cameras.clone();
+        let args: Vec<String> = [
+            "--cameras",
+            &cameras.to_string(),
+            "--bind",
+            bind,
+            "--port",
+            "0",
+            "--state",
+            state,
+            "--ws-discovery",
+            "--seed",
+            &bind.replace('.', "")[..9],
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        self.start_camsim(&ns, &args, cameras)
+    }
+
+    /// Starts one camera in a namespace of its own, serving HTTP on port 80, with `flavour`,
+    /// `state` and the discovery flags in `extra` (`--ws-discovery`, `--mdns`,
+    /// `--vendor-discovery`, …). Returns its JSON line.
+    pub fn camera(
+        &mut self,
+        flavour: &str,
+        state: &str,
+        address: Address<'_>,
+        extra: &[&str],
+    ) -> serde_json::Value {
+        self.singles += 1;
+        let ns = format!("{}k{}", self.tag, self.singles);
+        let interface = format!("{ns}0");
+        let seed = (std::process::id() as usize * 1000 + self.singles).to_string();
+        let mut args: Vec<String> = [
+            "--cameras",
+            "1",
+            "--port",
+            "80",
+            "--flavour",
+            flavour,
+            "--state",
+            state,
+            "--seed",
+            &seed,
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        match address {
+            Address::AutoIp => {
+                self.plug(&ns, &[]);
+                args.extend(["--autoip".to_owned(), interface]);
+            }
+            Address::Static(a) => {
+                self.plug(&ns, &[a]);
+                let host = a.split('/').next().unwrap();
+                args.extend(["--bind".to_owned(), host.to_owned()]);
+            }
+        }
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        self.start_camsim(&ns, &args, 1).remove(0)
     }
 
     /// Runs `camward` in the laptop namespace.
@@ -110,6 +245,28 @@ impl Lab {
             .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
         super::run_to_end(cmd, stdin)
     }
+
+    /// Starts `camward` in the laptop namespace without waiting for it (stdout and stderr piped).
+    pub fn camward_child(&self, args: &[&str]) -> Child {
+        Command::new("ip")
+            .args(["netns", "exec", &self.laptop])
+            .arg(env!("CARGO_BIN_EXE_camward"))
+            .args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("camward starts")
+    }
+
+    /// Stops the `n`-th process started (0 first) with SIGTERM, so it shuts down cleanly (a
+    /// camsim fleet says WS-Discovery Bye), and waits for it.
+    pub fn stop(&mut self, n: usize) {
+        let child = &mut self.children[n];
+        let _ = Command::new("kill").arg(child.id().to_string()).status();
+        let _ = child.wait();
+    }
 }
 
 impl Drop for Lab {
@@ -118,7 +275,7 @@ impl Drop for Lab {
             let _ = child.kill();
             let _ = child.wait();
         }
-        for ns in [&self.laptop, &self.cameras] {
+        for ns in self.namespaces.iter().rev() {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
     }
