@@ -126,6 +126,9 @@ enum Command {
         /// ARP requests per second of the link-local sweep.
         #[arg(long, default_value_t = camward_discovery::linklocal::DEFAULT_RATE)]
         sweep_rate: u32,
+        /// List the interfaces (with their addresses) that can be scanned, and stop.
+        #[arg(long)]
+        list_interfaces: bool,
         /// One JSON object per camera.
         #[arg(long)]
         json: bool,
@@ -668,8 +671,32 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
             methods,
             add_link_local,
             sweep_rate,
+            list_interfaces,
             json,
         } => {
+            if list_interfaces {
+                for i in camward_core::discover::interfaces()? {
+                    let line = if json {
+                        serde_json::to_string(&i)
+                            .map_err(|e| local_error("output", "-", "encode", e.to_string()))?
+                    } else {
+                        let addresses: Vec<String> =
+                            i.addresses.iter().map(ToString::to_string).collect();
+                        let note = if i.loopback {
+                            "  (loopback: not scanned by default)"
+                        } else if camward_discovery::linklocal::own_link_local(&i.addresses)
+                            .is_none()
+                        {
+                            "  (no link-local address: the sweep needs one, see --add-link-local)"
+                        } else {
+                            ""
+                        };
+                        format!("{:<16} {}{note}", i.name, addresses.join(", "))
+                    };
+                    writeln!(out, "{line}").map_err(write_err)?;
+                }
+                return Ok(0);
+            }
             let chosen = camward_core::discover::choose(&interfaces)?;
             if chosen.is_empty() {
                 return Err(local_error(

@@ -179,3 +179,33 @@ fn bad_address_and_missing_password_are_clear() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("[no_password]"), "{lines:?}");
 }
+
+#[test]
+fn discover_lists_interfaces_and_names_its_methods_without_sending_anything() {
+    // --list-interfaces only reads the OS's interface list: no packet leaves the machine.
+    let out = camward(&["discover", "--list-interfaces", "--json"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        listed
+            .iter()
+            .any(|i| i["loopback"] == true && i["addresses"][0] == "127.0.0.1"),
+        "{listed:?}"
+    );
+    let out = camward(&["discover", "--method", "upnp"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    for m in ["ws-discovery", "mdns", "link-local", "easy-ip", "sadp"] {
+        assert!(said.contains(m), "{said}");
+    }
+    let out = camward(&["discover", "--interface", "no-such-if0"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown_interface"));
+}

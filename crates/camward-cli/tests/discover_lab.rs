@@ -15,8 +15,29 @@ use std::process::Command;
 use common::lab::{Address, Lab, ADMIN_PASSWORD};
 use serde_json::{json, Value};
 
-/// Tells the helper test which camera to silence (it runs only when this is set).
+/// Tells the helper test which camera to silence (it runs only when this is set)…
 const HELPER_URL: &str = "CAMWARD_LAB_SILENCE";
+/// … and which method to turn off on it (`ws-discovery` or `mdns`).
+const HELPER_METHOD: &str = "CAMWARD_LAB_SILENCE_METHOD";
+
+/// Runs [`lab_helper_silences_a_camera`] in the laptop namespace: the administrator turns
+/// `method` off on the camera at `url`, over the camera's own API.
+fn silence(lab: &Lab, url: &str, method: &str) {
+    let mut helper = Command::new("ip");
+    helper
+        .args(["netns", "exec", &lab.laptop])
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", "lab_helper_silences_a_camera", "--ignored"])
+        .env(HELPER_URL, url)
+        .env(HELPER_METHOD, method);
+    let out = common::run_to_end(helper, Some(&format!("{ADMIN_PASSWORD}\n")));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains("1 passed"),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 fn lines(out: &std::process::Output) -> Vec<Value> {
     assert!(
@@ -70,19 +91,7 @@ fn ws_discovery_finds_each_discoverable_camera_once_and_not_the_silenced_one() {
     // The administrator turns WS-Discovery off on one configured camera (ONVIF SetDiscoveryMode,
     // sent from the laptop namespace); that camera is no longer found, the others still are.
     let silenced = configured[0]["device_url"].as_str().unwrap().to_owned();
-    let mut helper = Command::new("ip");
-    helper
-        .args(["netns", "exec", &lab.laptop])
-        .arg(std::env::current_exe().unwrap())
-        .args(["--exact", "lab_helper_turns_ws_discovery_off", "--ignored"])
-        .env(HELPER_URL, &silenced);
-    let out = common::run_to_end(helper, Some(&format!("{ADMIN_PASSWORD}\n")));
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && said.contains("1 passed"),
-        "{said}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    silence(&lab, &silenced, "ws-discovery");
     let (found, _) = discover(&lab, &ws);
     assert_eq!(found.len(), 4, "{found:#?}");
     assert!(found.iter().all(|f| f["addresses"][0] != silenced.as_str()));
@@ -239,28 +248,57 @@ fn without_a_link_local_address_the_sweep_says_how_to_add_one_and_can_add_it() {
     );
 }
 
-/// Run by the first test inside the laptop namespace (this same test binary, re-executed under
-/// `ip netns exec`): logs in to the camera at `$CAMWARD_LAB_SILENCE` with the password on stdin
-/// and sends SetDiscoveryMode NonDiscoverable. Outside the lab it does nothing.
 #[test]
-#[ignore = "run inside the discovery lab by ws_discovery_finds_each_discoverable_camera_once…"]
-fn lab_helper_turns_ws_discovery_off() {
+fn a_camera_with_mdns_turned_off_is_no_longer_found_by_mdns_but_still_by_the_sweep() {
+    let Some(mut lab) = Lab::new_or_skip() else {
+        return;
+    };
+    let axis = lab.camera("axis", "configured", Address::AutoIp, &["--mdns"]);
+    let other = lab.camera("generic", "configured", Address::AutoIp, &["--mdns"]);
+    let mdns = ["--method", "mdns", "--timeout", "1.5"];
+    let (found, said) = discover(&lab, &mdns);
+    assert_eq!(found.len(), 2, "{found:#?}\n{said}");
+
+    silence(&lab, axis["device_url"].as_str().unwrap(), "mdns");
+    let (found, said) = discover(&lab, &mdns);
+    assert_eq!(found.len(), 1, "{found:#?}\n{said}");
+    assert_eq!(found[0]["mac"], other["mac"]);
+    let (found, said) = discover(&lab, &["--method", "link-local", "--sweep-rate", "20000"]);
+    assert!(
+        found.iter().any(|f| f["mac"] == axis["mac"]),
+        "{found:#?}\n{said}"
+    );
+}
+
+/// Run by the tests above inside the laptop namespace (this same test binary, re-executed under
+/// `ip netns exec`): logs in to the camera at `$CAMWARD_LAB_SILENCE` (as `admin` over ONVIF, `root` over
+/// VAPIX) with the password on stdin and turns `$CAMWARD_LAB_SILENCE_METHOD` off: WS-Discovery with ONVIF
+/// SetDiscoveryMode NonDiscoverable, mDNS with VAPIX `Network.Bonjour.Enabled=no`. Outside the
+/// lab it does nothing.
+#[test]
+#[ignore = "run inside the discovery lab by the tests that silence a camera"]
+fn lab_helper_silences_a_camera() {
     let Ok(url) = std::env::var(HELPER_URL) else {
         return;
     };
+    let method = std::env::var(HELPER_METHOD).unwrap();
     let mut password = String::new();
     std::io::stdin().read_line(&mut password).unwrap();
+    let password = password.trim_end();
+    let credentials = camward_onvif::Credentials::new("admin", password);
     let rt = common::runtime();
     rt.block_on(async {
+        if method == "mdns" {
+            // VAPIX's administrator is root (ONVIF accounts are kept apart on Axis).
+            let root = camward_onvif::Credentials::new(camward_vendors::axis::ROOT, password);
+            let http = camward_vendors::VendorHttp::new(&url).unwrap().login(root);
+            camward_vendors::axis::set_mdns(&http, false).await.unwrap();
+            assert!(!camward_vendors::axis::mdns_enabled(&http).await.unwrap());
+            return;
+        }
         let camera = camward_core::session::open(&url).unwrap();
         camera.sync_clock().await.unwrap();
-        camera.set_credentials(
-            Some(camward_onvif::Credentials::new(
-                "admin",
-                password.trim_end(),
-            )),
-            camward_onvif::AuthMode::Auto,
-        );
+        camera.set_credentials(Some(credentials), camward_onvif::AuthMode::Auto);
         camera
             .set_discovery_mode(camward_onvif::device::DiscoveryMode::NonDiscoverable)
             .await

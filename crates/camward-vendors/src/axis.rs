@@ -112,3 +112,46 @@ pub async fn verify_login(http: &VendorHttp) -> Result<(), VendorError> {
         _ => Err(refusal(&r)),
     }
 }
+
+/// VAPIX parameter management.
+pub const PARAM: &str = "/axis-cgi/param.cgi";
+
+/// The parameter that turns the camera's mDNS (Bonjour) announcements on and off.
+pub const BONJOUR: &str = "Network.Bonjour.Enabled";
+
+/// Whether the camera announces itself over mDNS (`Network.Bonjour.Enabled`), read as the
+/// logged-in user.
+pub async fn mdns_enabled(http: &VendorHttp) -> Result<bool, VendorError> {
+    let target = format!("{PARAM}?action=list&group=Network.Bonjour");
+    let r = http
+        .send_authenticated("GET", &target, None, Vec::new())
+        .await?;
+    if r.status != 200 {
+        return Err(refusal(&r));
+    }
+    let body = body_text(&r);
+    let value = body
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("root.{BONJOUR}=")))
+        .map(str::trim);
+    match value {
+        Some("yes") => Ok(true),
+        Some("no") => Ok(false),
+        _ => Err(malformed("param.cgi did not list Network.Bonjour.Enabled")),
+    }
+}
+
+/// Turns the camera's mDNS announcements on or off (an administrator's change: hardening control
+/// `mdns-off`). AXIS OS answers `OK`, or a `# Error:` line with status 200.
+pub async fn set_mdns(http: &VendorHttp, enabled: bool) -> Result<(), VendorError> {
+    let value = if enabled { "yes" } else { "no" };
+    let target = format!("{PARAM}?action=update&{BONJOUR}={value}");
+    let r = http
+        .send_authenticated("GET", &target, None, Vec::new())
+        .await?;
+    match r.status {
+        200 if body_text(&r).trim() == "OK" => Ok(()),
+        200 => Err(malformed("param.cgi refused the Bonjour update")),
+        _ => Err(refusal(&r)),
+    }
+}
