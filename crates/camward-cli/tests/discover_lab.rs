@@ -124,6 +124,37 @@ fn a_scan_hears_hello_from_a_camera_that_comes_up_and_bye_from_one_that_leaves()
     assert_ne!(found[0]["addresses"][0], leaving[0]["device_url"]);
 }
 
+#[test]
+fn ctrl_c_stops_a_scan_and_keeps_what_was_found() {
+    let Some(mut lab) = Lab::new_or_skip() else {
+        return;
+    };
+    let fleet = lab.fleet("169.254.20.1", 2, "factory");
+    let interface = lab.laptop_interface();
+    let started = std::time::Instant::now();
+    let scan = lab.camward_child(&[
+        "discover",
+        "--interface",
+        &interface,
+        "--method",
+        "ws-discovery",
+        "--timeout",
+        "60",
+        "--json",
+    ]);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let _ = Command::new("kill")
+        .args(["-INT", &scan.id().to_string()])
+        .status();
+    let out = scan.wait_with_output().unwrap();
+    assert!(started.elapsed().as_secs() < 10, "stopped long before its 60 s");
+    let found = lines(&out);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    for cam in &fleet {
+        assert!(found.iter().any(|f| f["addresses"][0] == cam["device_url"]));
+    }
+}
+
 /// The mixed site of issue 3: factory cameras of every flavour on AutoIP addresses, each with a
 /// different set of discovery protocols on, and a configured camera on a routed address. Every
 /// camera is listed exactly once, with exactly the methods that can see it.
