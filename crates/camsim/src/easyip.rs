@@ -180,6 +180,7 @@ mod tests {
                 manufacturer: "Camsim".into(),
                 model: "CS-2000".into(),
                 firmware: "1.4.2".into(),
+                ..Default::default()
             },
             ip: Ipv4Addr::new(169, 254, 30, 2),
             http_port: 8084,

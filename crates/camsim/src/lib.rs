@@ -15,12 +15,18 @@ pub mod device;
 pub mod easyip;
 pub mod fault;
 pub mod first_access;
+pub mod ftp;
 pub mod isapi;
 pub mod mdns;
 pub mod media2;
+pub mod rtsp;
 pub mod sadp;
 pub mod security;
 mod server;
+pub mod services;
+pub mod settings_page;
+pub mod snmp;
+pub mod ssdp;
 pub mod state;
 pub mod tls;
 pub mod vapix;
@@ -84,6 +90,12 @@ pub struct FleetConfig {
     /// [`bind`](FleetConfig::bind), see [`mdns`]): only inside a test's own network namespace.
     /// Off by default.
     pub mdns: bool,
+    /// Start each camera's FTP, RTSP and SNMP listeners and, on a non-loopback IPv4 address, its
+    /// SSDP (UPnP) responder, each honouring the camera's own on/off setting (see [`services`]).
+    /// Standard ports (FTP 21, RTSP 554, SNMP 161) when [`base_port`](FleetConfig::base_port) is
+    /// set and the fleet has one camera, free ports otherwise ([`CameraInfo::ftp_port`] …). SSDP
+    /// multicasts: only inside a test's own network namespace. Off by default.
+    pub services: bool,
 }
 
 impl Default for FleetConfig {
@@ -108,6 +120,7 @@ impl Default for FleetConfig {
             ws_discovery: false,
             vendor_discovery: false,
             mdns: false,
+            services: false,
         }
     }
 }
@@ -142,6 +155,18 @@ pub enum Flavour {
 }
 
 impl Flavour {
+    /// The manufacturer the camera reports (GetDeviceInformation, vendor APIs), as real firmware
+    /// of that make spells it.
+    pub fn manufacturer(self) -> &'static str {
+        match self {
+            Flavour::Axis => "AXIS",
+            Flavour::Hikvision => "HIKVISION",
+            Flavour::Canon => "Canon",
+            Flavour::IPro => "i-PRO",
+            Flavour::Generic | Flavour::Mix => "Camsim",
+        }
+    }
+
     /// The flavour of camera number `index` (resolves [`Flavour::Mix`]).
     pub fn of_camera(self, index: usize) -> Flavour {
         match self {
@@ -220,7 +245,7 @@ pub enum SimError {
 }
 
 /// Public description of a camera (one JSON line per camera from the binary).
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct CameraInfo {
     /// Stable identifier.
     pub id: String,
@@ -240,6 +265,15 @@ pub struct CameraInfo {
     pub model: String,
     /// Firmware version.
     pub firmware: String,
+    /// The FTP server's TCP port, when the fleet runs [`FleetConfig::services`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ftp_port: Option<u16>,
+    /// The RTSP server's TCP port, when the fleet runs [`FleetConfig::services`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtsp_port: Option<u16>,
+    /// The SNMP agent's UDP port, when the fleet runs [`FleetConfig::services`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snmp_port: Option<u16>,
 }
 
 /// One simulated camera of a running fleet.

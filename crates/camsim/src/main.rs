@@ -107,6 +107,12 @@ struct Args {
     /// only inside a network namespace of your own: it joins a multicast group.
     #[arg(long)]
     mdns: bool,
+    /// Run each camera's FTP, RTSP and SNMP servers (standard ports with --port and --cameras 1,
+    /// free ports otherwise, shown in --json) and, on a non-loopback --bind, its UPnP SSDP
+    /// responder (UDP 1900, multicast), each honouring the camera's own setting. Use it only inside
+    /// a network namespace of your own: SSDP joins a multicast group.
+    #[arg(long)]
+    services: bool,
     /// Claim a link-local address on this interface first, as a camera without DHCP does (RFC 3927
     /// AutoIP: ARP probes, then the address is added and announced), and serve on it instead of
     /// --bind. Gives the interface the camera's MAC. One camera only; needs root, and belongs
@@ -216,6 +222,7 @@ async fn main() {
         ws_discovery: args.ws_discovery,
         vendor_discovery: args.vendor_discovery,
         mdns: args.mdns,
+        services: args.services,
         ..FleetConfig::default()
     };
     let fleet = match Fleet::start(cfg).await {

@@ -181,6 +181,7 @@ mod tests {
             manufacturer: "Camsim".into(),
             model: "CS-2000".into(),
             firmware: "1.4.2".into(),
+            ..Default::default()
         }
     }
 

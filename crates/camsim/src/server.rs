@@ -31,11 +31,11 @@ use crate::{AuthFlavour, CameraInfo, FaultConfig, Flavour, FleetConfig, InitialS
 const MAX_BODY: usize = 1024 * 1024;
 /// Largest accepted XML tree, in nodes.
 const MAX_NODES: u32 = 20_000;
-const MANUFACTURER: &str = "Camsim";
 const MODEL: &str = "CS-2000";
 const FIRMWARE: &str = "1.4.2";
 
-type Body = BoxBody<Bytes, std::io::Error>;
+/// The body of every HTTP reply.
+pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
 
 struct Runtime {
     auth: Authenticator,
@@ -105,6 +105,8 @@ pub(crate) struct Camera {
     stopped: AtomicBool,
     /// Serializes Advanced Security operations, which run on a blocking thread.
     tas_lock: tokio::sync::Mutex<()>,
+    /// FTP / RTSP / SNMP ports when the fleet runs [`crate::services`].
+    services: crate::services::Ports,
 }
 
 impl std::fmt::Debug for Camera {
@@ -194,7 +196,9 @@ impl Camera {
             })?
             .port();
 
-        let mut state = CameraState::factory(index, &mac, http_port, https_port);
+        let services = crate::services::bind(&cfg)?;
+        let mut state = CameraState::factory(index, &mac, http_port, https_port)
+            .with_flavour_defaults(cfg.flavour.of_camera(index));
         state.clock_offset_s = cfg.clock_skew_s;
         if cfg.state == InitialState::Configured {
             if let Some((name, password)) = &cfg.admin {
@@ -261,17 +265,24 @@ impl Camera {
             booted: Mutex::new(Instant::now()),
             stopped: AtomicBool::new(false),
             tas_lock: tokio::sync::Mutex::new(()),
+            services: services
+                .as_ref()
+                .map(crate::services::Bound::ports)
+                .unwrap_or_default(),
         });
         camera.persist();
-        let tasks = vec![
+        let mut tasks = vec![
             tokio::spawn(camera.clone().run_listener(Listener::Http, http)),
             tokio::spawn(camera.clone().run_listener(Listener::Https, https)),
         ];
+        if let Some(bound) = services {
+            tasks.extend(crate::services::spawn(&camera, bound));
+        }
         tracing::info!(id = %camera.id, http_port, https_port, "camera started");
         Ok((camera, tasks))
     }
 
-    fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         match self.cfg.bind {
             IpAddr::V6(v6) => format!("[{v6}]"),
             v4 => v4.to_string(),
@@ -377,14 +388,67 @@ impl Camera {
             mac: self.mac.clone(),
             serial: self.serial.clone(),
             flavour: self.flavour.name().into(),
-            manufacturer: MANUFACTURER.into(),
+            manufacturer: self.flavour.manufacturer().into(),
             model: MODEL.into(),
             firmware: FIRMWARE.into(),
+            ftp_port: self.services.ftp,
+            rtsp_port: self.services.rtsp,
+            snmp_port: self.services.snmp,
         }
     }
 
     pub(crate) fn snapshot(&self) -> CameraState {
         lock(&self.state).clone()
+    }
+
+    /// Reads or changes the state under its lock; `f` must be short, every request waits on it.
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut CameraState) -> R) -> R {
+        f(&mut lock(&self.state))
+    }
+
+    /// Like [`Camera::with_state`], with the vendor-API runtime (Digest nonces, lock-out) too.
+    pub(crate) fn with_state_and_vendor<R>(
+        &self,
+        f: impl FnOnce(&mut CameraState, &mut VendorRuntime) -> R,
+    ) -> R {
+        let mut state = lock(&self.state);
+        f(&mut state, &mut lock(&self.vendor))
+    }
+
+    /// After a settings change made outside ONVIF: persists it and makes listeners re-check.
+    pub(crate) fn settings_changed(&self) {
+        self.persist();
+        self.listeners.send_modify(|e| *e += 1);
+    }
+
+    /// Changes whenever listeners must re-check whether they should be open.
+    pub(crate) fn listener_changes(&self) -> watch::Receiver<u64> {
+        self.listeners.subscribe()
+    }
+
+    /// Changes whenever every open connection must be cut (reboot, stop).
+    pub(crate) fn connection_cuts(&self) -> watch::Receiver<u64> {
+        self.connections.subscribe()
+    }
+
+    pub(crate) fn flavour(&self) -> Flavour {
+        self.flavour
+    }
+
+    pub(crate) fn config(&self) -> &FleetConfig {
+        &self.cfg
+    }
+
+    pub(crate) fn guid(&self) -> &str {
+        &self.guid
+    }
+
+    pub(crate) fn bind_ip(&self) -> IpAddr {
+        self.cfg.bind
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
     }
 
     pub(crate) fn set_faults(&self, f: FaultConfig) {
@@ -506,7 +570,7 @@ impl Camera {
         }
     }
 
-    fn admits(&self, peer: IpAddr) -> bool {
+    pub(crate) fn admits(&self, peer: IpAddr) -> bool {
         lock(&self.state).ip_filter.admits(peer)
     }
 
@@ -582,7 +646,7 @@ impl Camera {
             }
             _ => {}
         }
-        let response = self.clone().answer(req, peer, https).await;
+        let response = self.offer_basic(self.clone().answer(req, peer, https).await);
         Ok(match fault {
             Some(Injected::Malformed) => malformed(response),
             Some(Injected::Truncated) => truncated(response).await,
@@ -618,6 +682,9 @@ impl Camera {
         https: bool,
     ) -> Response<Body> {
         let path = req.uri().path();
+        if crate::settings_page::serves(path) {
+            return self.page_answer(req, peer).await;
+        }
         let vendor_api = match self.flavour {
             Flavour::Axis => path.starts_with("/axis-cgi/"),
             Flavour::Hikvision => path.starts_with("/ISAPI/") || path.starts_with("/SDK/"),
@@ -836,7 +903,7 @@ impl Camera {
     ) -> Result<String, SimFault> {
         let now = self.now();
         let ctx = DeviceContext {
-            manufacturer: MANUFACTURER,
+            manufacturer: self.flavour.manufacturer(),
             model: MODEL,
             firmware: FIRMWARE,
             serial: &self.serial,
@@ -1034,7 +1101,8 @@ impl Camera {
         if let Some(hard) = reset {
             let mut state = lock(&self.state);
             let mut fresh =
-                CameraState::factory(self.index, &self.mac, self.http_port, self.https_port);
+                CameraState::factory(self.index, &self.mac, self.http_port, self.https_port)
+                    .with_flavour_defaults(self.flavour);
             fresh.clock_offset_s = state.clock_offset_s;
             if !hard {
                 // A soft reset keeps what is needed to stay reachable on the network.
@@ -1124,7 +1192,8 @@ enum Injected {
     Slow,
 }
 
-fn full(bytes: impl Into<Bytes>) -> Body {
+/// A reply body of `bytes`.
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())
         .map_err(|never: Infallible| match never {})
         .boxed()

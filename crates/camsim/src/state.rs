@@ -223,6 +223,36 @@ pub struct CameraState {
     /// easy-ip-setup-limited keeps it limited.
     #[serde(default = "easy_ip_period")]
     pub easy_ip_period_s: Option<u64>,
+    /// Whether the camera's FTP server listens ([`crate::ftp`]): on out of the box on Canon and
+    /// i-PRO, off on the others; off after the hardening control ftp-server-off (Canon
+    /// `[Server] > [Server] > [FTP Server]`; i-PRO "FTP access to camera" = Forbid). State files
+    /// written before it load with it off, as do the services below.
+    #[serde(default)]
+    pub ftp_server: bool,
+    /// Whether the SNMP agent answers SNMPv1/v2c requests that carry [`snmp_community`]
+    /// ([`crate::snmp`]): on out of the box on i-PRO (its default is v1/v2), off on the others
+    /// (Canon ships with v1/v2c disabled); off after the hardening control snmp-v3.
+    ///
+    /// [`snmp_community`]: CameraState::snmp_community
+    #[serde(default)]
+    pub snmp_v2c: bool,
+    /// The SNMPv1/v2c read community: `public` out of the box.
+    #[serde(default = "public_community")]
+    pub snmp_community: String,
+    /// Whether the camera speaks UPnP: SSDP announcements and answers ([`crate::ssdp`]) and its
+    /// device description. On out of the box on i-PRO, off on the others; off after upnp-off.
+    #[serde(default)]
+    pub upnp: bool,
+    /// Whether the HTTP and RTSP servers also offer (and accept) Basic authentication beside
+    /// Digest ([`crate::rtsp`], [`crate::settings_page`]): off out of the box except on Canon, whose
+    /// admin may pick Basic (`[Server] > [Server] > [Authentication Method]`); off after
+    /// digest-auth.
+    #[serde(default)]
+    pub rtsp_basic: bool,
+    /// Whether a guest (anyone, without credentials) may view the snapshot
+    /// ([`crate::settings_page`]): on out of the box on Canon only; off after guest-off.
+    #[serde(default)]
+    pub guest_access: bool,
     /// Zero-configuration.
     pub zero_conf: ZeroConfiguration,
     /// IP address filter.
@@ -262,6 +292,11 @@ fn enabled() -> bool {
 /// The factory Easy IP Setup valid period, also for state files written before it.
 fn easy_ip_period() -> Option<u64> {
     Some(crate::easyip::DEFAULT_PERIOD_S)
+}
+
+/// The factory SNMPv1/v2c community, also for state files written before it.
+fn public_community() -> String {
+    "public".into()
 }
 
 impl CameraState {
@@ -315,6 +350,12 @@ impl CameraState {
             discoverable: true,
             mdns: true,
             easy_ip_period_s: easy_ip_period(),
+            ftp_server: false,
+            snmp_v2c: false,
+            snmp_community: public_community(),
+            upnp: false,
+            rtsp_basic: false,
+            guest_access: false,
             zero_conf: ZeroConfiguration {
                 interface: "eth0".into(),
                 enabled: true,
@@ -334,6 +375,19 @@ impl CameraState {
             media: MediaState::default(),
             vendor: VendorState::default(),
         }
+    }
+
+    /// The factory state with the service defaults of `flavour` (the flavour-independent state
+    /// of [`CameraState::factory`] has every service of [`crate::services`] off).
+    pub fn with_flavour_defaults(mut self, flavour: crate::Flavour) -> Self {
+        use crate::Flavour;
+        self.ftp_server = matches!(flavour, Flavour::Canon | Flavour::IPro);
+        self.snmp_v2c = flavour == Flavour::IPro;
+        self.snmp_community = public_community();
+        self.upnp = flavour == Flavour::IPro;
+        self.rtsp_basic = flavour == Flavour::Canon;
+        self.guest_access = flavour == Flavour::Canon;
+        self
     }
 
     /// Whether the camera is still in factory state (no account yet, anonymous access allowed).

@@ -84,6 +84,63 @@ enum Command {
         #[arg(long, conflicts_with_all = ["password_stdin", "generate", "show_password"])]
         confirm: bool,
     },
+    /// Check cameras against a protection level of the hardening catalog (read-only): one
+    /// scorecard per camera, each control pass / FAIL / manual / n/a / unknown with its evidence.
+    Audit {
+        /// Cameras: device service URLs or addresses.
+        #[arg(required = true)]
+        targets: Vec<String>,
+        /// The account to log in as (its password comes from the keychain).
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// Protection level: entry, standard or advanced (a --plan's level wins).
+        #[arg(long, default_value = "standard", value_parser = parse_level)]
+        level: camward_core::hardening::Level,
+        /// The site plan (TOML): NTP servers, allowed hosts, users and services to keep.
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// The firmware catalog (TOML) that says which firmware is the newest per model.
+        #[arg(long)]
+        firmware_catalog: Option<PathBuf>,
+        /// Also verify from outside: TCP ports, FTP on 21, SNMP v2c on 161, RTSP's challenge.
+        #[arg(long)]
+        outside: bool,
+        /// Cameras audited at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// One JSON scorecard per camera.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring cameras to a site plan: the first administrator where needed, then each failing
+    /// control of the plan's level applied in the catalog's lock-out-safe order (or turned into a
+    /// guided step), then a second audit as the proof. Running it again resumes.
+    Commission {
+        /// The site plan (TOML).
+        #[arg(long)]
+        plan: PathBuf,
+        /// Cameras: device service URLs or addresses.
+        #[arg(required = true)]
+        targets: Vec<String>,
+        /// The administrator account.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// Only list what would change, per camera.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also verify from outside (ports, FTP, SNMP v2c, RTSP challenge).
+        #[arg(long)]
+        outside: bool,
+        /// The firmware catalog (TOML).
+        #[arg(long)]
+        firmware_catalog: Option<PathBuf>,
+        /// Cameras worked on at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// One JSON result per camera.
+        #[arg(long)]
+        json: bool,
+    },
     /// Change a user's password on cameras, verified and resumable.
     Rotate {
         /// Device service URLs or HOST[:PORT]s.
@@ -470,10 +527,29 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
             } => {
                 let key = CredentialKey::new(camward_core::camera_key(&url), &user);
                 let password = read_password(password_stdin, &key, &url, None)?;
-                config
-                    .keychain
-                    .set(&key, &password)
+                // Through the ledger (refused while a change of this password is in flight), and
+                // the camera filed in the inventory, so that audits compare it with the others.
+                let vault = config.vault()?;
+                vault
+                    .ledger
+                    .record_current(&key, &password)
                     .map_err(|e| local_error(e.code(), &url, "store credential", e.to_string()))?;
+                let inv = |e: camward_vault::InventoryError| {
+                    local_error(e.code(), &url, "file the camera", e.to_string())
+                };
+                let mut record = vault
+                    .inventory
+                    .camera(&key.camera)
+                    .map_err(inv)?
+                    .unwrap_or_else(|| camward_vault::CameraRecord {
+                        key: key.camera.clone(),
+                        addresses: vec![url.clone()],
+                        ..Default::default()
+                    });
+                if record.credential.is_none() {
+                    record.credential = Some(key.clone());
+                    vault.inventory.upsert_camera(&record).map_err(inv)?;
+                }
                 writeln!(out, "stored the password for {key} in the OS keychain")
                     .map_err(write_err)?;
             }
@@ -637,6 +713,102 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
                 return Ok(EXIT_WAITING_FOR_PERSON);
             }
             return Ok(worst);
+        }
+        Command::Audit {
+            targets,
+            user,
+            level,
+            plan,
+            firmware_catalog,
+            outside,
+            concurrency,
+            json,
+        } => {
+            let vault = config.vault()?;
+            let plan = plan
+                .map(|p| camward_policy::plan::load(&p))
+                .transpose()
+                .map_err(|e| local_error(e.code(), "-", "read the site plan", e.to_string()))?;
+            let firmware = firmware_catalog
+                .map(|p| camward_policy::firmware::FirmwareCatalog::load(&p))
+                .transpose()
+                .map_err(|e| {
+                    local_error(e.code(), "-", "read the firmware catalog", e.to_string())
+                })?;
+            let options = camward_core::hardening::audit::AuditOptions {
+                level,
+                plan: plan.as_ref(),
+                firmware: firmware.as_ref(),
+                outside,
+            };
+            let results = camward_core::hardening::audit::audit_all(
+                &vault,
+                &targets,
+                &user,
+                &options,
+                concurrency,
+            )
+            .await;
+            return scorecards(&mut out, &results, json);
+        }
+        Command::Commission {
+            plan,
+            targets,
+            user,
+            dry_run,
+            outside,
+            firmware_catalog,
+            concurrency,
+            json,
+        } => {
+            let vault = config.vault()?;
+            let plan = camward_policy::plan::load(&plan)
+                .map_err(|e| local_error(e.code(), "-", "read the site plan", e.to_string()))?;
+            let firmware = firmware_catalog
+                .map(|p| camward_policy::firmware::FirmwareCatalog::load(&p))
+                .transpose()
+                .map_err(|e| {
+                    local_error(e.code(), "-", "read the firmware catalog", e.to_string())
+                })?;
+            let options = camward_core::hardening::commission::CommissionOptions {
+                plan: &plan,
+                user: &user,
+                dry_run,
+                outside,
+                firmware: firmware.as_ref(),
+            };
+            let progress = |event: camward_core::hardening::commission::CommissionEvent| {
+                use camward_core::hardening::commission::CommissionEvent as E;
+                if json {
+                    return;
+                }
+                match event {
+                    E::CameraStarted { camera } => eprintln!("{camera}: started"),
+                    E::Step { camera, step } => eprintln!(
+                        "{camera}: {:<22} {}",
+                        step.control,
+                        outcome_text(&step.outcome)
+                    ),
+                    E::CameraDone {
+                        camera,
+                        score,
+                        error,
+                    } => match (score, error) {
+                        (_, Some(e)) => eprintln!("{camera}: stopped: {e}"),
+                        (Some(s), None) => eprintln!("{camera}: done, score {s}%"),
+                        (None, None) => eprintln!("{camera}: done"),
+                    },
+                }
+            };
+            let results = camward_core::hardening::commission::commission_all(
+                &vault,
+                &targets,
+                &options,
+                concurrency,
+                &progress,
+            )
+            .await;
+            return commission_report(&mut out, &results, json);
         }
         Command::Rotate {
             targets,
@@ -901,4 +1073,177 @@ async fn discover(
         );
     }
     Ok(())
+}
+
+fn parse_level(name: &str) -> Result<camward_core::hardening::Level, String> {
+    match name.to_ascii_lowercase().as_str() {
+        "entry" => Ok(camward_core::hardening::Level::Entry),
+        "standard" => Ok(camward_core::hardening::Level::Standard),
+        "advanced" => Ok(camward_core::hardening::Level::Advanced),
+        _ => Err(format!(
+            "unknown level {name:?}; one of: entry, standard, advanced"
+        )),
+    }
+}
+
+/// Prints the scorecards (a table per camera and a site line, or JSON lines) and returns the
+/// worst exit code among cameras that could not be audited.
+fn scorecards(
+    out: &mut impl Write,
+    results: &[(
+        String,
+        Result<camward_core::hardening::Scorecard, CoreError>,
+    )],
+    json: bool,
+) -> Result<u8, CoreError> {
+    use camward_core::hardening::Status;
+    let write_err = |e: std::io::Error| local_error("output", "-", "write", e.to_string());
+    let mut worst = 0;
+    let (mut cards, mut pass, mut fail, mut manual) = (0, 0, 0, 0);
+    for (camera, result) in results {
+        match result {
+            Ok(card) if json => {
+                let line = serde_json::to_string(card)
+                    .map_err(|e| local_error("output", "-", "encode", e.to_string()))?;
+                writeln!(out, "{line}").map_err(write_err)?;
+            }
+            Ok(card) => {
+                cards += 1;
+                pass += card.count(Status::Pass);
+                fail += card.count(Status::Fail);
+                manual += card.count(Status::ManualNeeded);
+                writeln!(
+                    out,
+                    "{} — {} {} — level {}: score {}% ({} pass, {} FAIL, {} manual, {} unknown)",
+                    card.camera,
+                    card.model.as_deref().unwrap_or("-"),
+                    card.serial.as_deref().unwrap_or("-"),
+                    card.level,
+                    card.score(),
+                    card.count(Status::Pass),
+                    card.count(Status::Fail),
+                    card.count(Status::ManualNeeded),
+                    card.count(Status::Unknown),
+                )
+                .map_err(write_err)?;
+                for f in &card.findings {
+                    writeln!(
+                        out,
+                        "  {:<8} {:<22} {}",
+                        f.status.label(),
+                        f.control,
+                        f.evidence
+                    )
+                    .map_err(write_err)?;
+                    if let Some(fix) = &f.fix {
+                        writeln!(out, "  {:<8} {:<22} → {fix}", "", "").map_err(write_err)?;
+                    }
+                }
+            }
+            Err(e) => {
+                worst = worst.max(exit_code(e));
+                if json {
+                    let line = serde_json::json!({"camera": camera, "error": {"code": e.code, "message": e.message, "step": e.step}});
+                    writeln!(out, "{line}").map_err(write_err)?;
+                } else {
+                    writeln!(
+                        out,
+                        "{camera}: not audited: {}: {} [{}]",
+                        e.step, e.message, e.code
+                    )
+                    .map_err(write_err)?;
+                }
+            }
+        }
+    }
+    if !json && results.len() > 1 {
+        writeln!(
+            out,
+            "site: {cards} of {} cameras audited; {pass} pass, {fail} FAIL, {manual} manual",
+            results.len()
+        )
+        .map_err(write_err)?;
+    }
+    Ok(worst)
+}
+
+fn outcome_text(o: &camward_core::hardening::commission::Outcome) -> String {
+    use camward_core::hardening::commission::Outcome as O;
+    match o {
+        O::AlreadyHardened => "already hardened".into(),
+        O::WouldChange { change } => format!("would change: {change}"),
+        O::Applied { change } => format!("applied: {change}"),
+        O::Guided { step } => format!("for a person: {step}"),
+        O::Refused { reason } => format!("refused: {reason}"),
+        O::Failed { code, message } => format!("failed: {message} [{code}]"),
+        O::Skipped { reason } => format!("skipped: {reason}"),
+    }
+}
+
+/// Prints each camera's result (the steps that did something, the score before and after) and
+/// returns the worst exit code among cameras that stopped.
+fn commission_report(
+    out: &mut impl Write,
+    results: &[(
+        String,
+        Result<camward_core::hardening::commission::CameraCommission, CoreError>,
+    )],
+    json: bool,
+) -> Result<u8, CoreError> {
+    use camward_core::hardening::commission::Outcome;
+    let write_err = |e: std::io::Error| local_error("output", "-", "write", e.to_string());
+    let mut worst = 0;
+    for (camera, result) in results {
+        match result {
+            Ok(c) if json => {
+                let line = serde_json::to_string(c)
+                    .map_err(|e| local_error("output", "-", "encode", e.to_string()))?;
+                writeln!(out, "{line}").map_err(write_err)?;
+            }
+            Ok(c) => {
+                let score = |s: &Option<camward_core::hardening::Scorecard>| {
+                    s.as_ref()
+                        .map_or_else(|| "-".into(), |s| format!("{}%", s.score()))
+                };
+                writeln!(
+                    out,
+                    "{camera}: score before {}, after {}",
+                    score(&c.before),
+                    score(&c.after)
+                )
+                .map_err(write_err)?;
+                if let Some(admin) = &c.first_admin {
+                    writeln!(out, "  {admin}").map_err(write_err)?;
+                }
+                for step in c
+                    .steps
+                    .iter()
+                    .filter(|s| !matches!(s.outcome, Outcome::AlreadyHardened))
+                {
+                    writeln!(
+                        out,
+                        "  {:<22} {}",
+                        step.control,
+                        outcome_text(&step.outcome)
+                    )
+                    .map_err(write_err)?;
+                }
+            }
+            Err(e) => {
+                worst = worst.max(exit_code(e));
+                if json {
+                    let line = serde_json::json!({"camera": camera, "error": {"code": e.code, "message": e.message, "step": e.step}});
+                    writeln!(out, "{line}").map_err(write_err)?;
+                } else {
+                    writeln!(
+                        out,
+                        "{camera}: stopped: {}: {} [{}]",
+                        e.step, e.message, e.code
+                    )
+                    .map_err(write_err)?;
+                }
+            }
+        }
+    }
+    Ok(worst)
 }

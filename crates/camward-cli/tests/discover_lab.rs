@@ -147,7 +147,10 @@ fn ctrl_c_stops_a_scan_and_keeps_what_was_found() {
         .args(["-INT", &scan.id().to_string()])
         .status();
     let out = scan.wait_with_output().unwrap();
-    assert!(started.elapsed().as_secs() < 10, "stopped long before its 60 s");
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "stopped long before its 60 s"
+    );
     let found = lines(&out);
     assert_eq!(found.len(), 2, "{found:#?}");
     for cam in &fleet {

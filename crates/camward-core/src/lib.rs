@@ -4,6 +4,7 @@ pub mod credentials;
 pub mod discover;
 pub mod error;
 pub mod first_boot;
+pub mod hardening;
 pub mod info;
 pub mod probe;
 pub mod session;

@@ -7,6 +7,7 @@
 pub mod easyip;
 pub mod linklocal;
 pub mod mdns;
+pub mod outside;
 pub mod sadp;
 pub mod scan;
 pub mod scopes;

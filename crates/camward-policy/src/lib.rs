@@ -8,6 +8,12 @@
 //! plus zxcvbn (score ≥ 3, with the user name, model and host name as user inputs so a password built
 //! from them is rated weak) and the device's own limits (ONVIF `MaxPasswordLength`, character bans).
 //! Every failure is a [`Reason`] a person can act on, never a bare number.
+//!
+//! Beside it: the site plan an installer writes ([`plan`]) and the firmware catalog the user keeps
+//! up to date ([`firmware`]).
+pub mod firmware;
+pub mod plan;
+
 use std::fmt;
 
 use rand::seq::SliceRandom;

@@ -246,6 +246,43 @@ impl Lab {
         super::run_to_end(cmd, stdin)
     }
 
+    /// Runs `camward` in the laptop namespace with `vault`'s inventory and keychain service (the
+    /// session bus is a socket path, which the namespace sees).
+    pub fn camward_vault(&self, vault: &super::TestVault, args: &[&str]) -> std::process::Output {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.laptop])
+            .arg(env!("CARGO_BIN_EXE_camward"))
+            .args(args)
+            .env("CAMWARD_DB", vault.db())
+            .env("CAMWARD_KEYCHAIN_SERVICE", &vault.service)
+            .env("CAMWARD_LOG", "info");
+        super::run_to_end(cmd, None)
+    }
+
+    /// Starts `program args` in the laptop namespace for the lab's lifetime (a site service, such
+    /// as an NTP server).
+    pub fn laptop_service(
+        &mut self,
+        program: &std::path::Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.laptop])
+            .arg(program)
+            .args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("service starts");
+        self.children.push(child);
+    }
+
     /// Starts `camward` in the laptop namespace without waiting for it (stdout and stderr piped).
     pub fn camward_child(&self, args: &[&str]) -> Child {
         Command::new("ip")

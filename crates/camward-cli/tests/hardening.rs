@@ -1,0 +1,334 @@
+//! `camward audit` against camsim fleets on 127.0.0.1, with the real OS keychain and a private
+//! SQLite file per test: scorecards with evidence read from the camera, passwords compared
+//! across cameras without ever being shown, the access log read, a firmware catalog applied,
+//! and one unreachable camera not stopping the others.
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use camsim::InitialState;
+use common::{fleet, runtime, text, TestVault, FACTORY_ADMIN_PASSWORD};
+use serde_json::Value;
+
+/// Runs `camward audit` and returns the JSON scorecards, by camera URL.
+fn audit(
+    vault: &TestVault,
+    urls: &[String],
+    extra: &[&str],
+) -> (BTreeMap<String, Value>, std::process::Output) {
+    let mut args = vec!["audit", "--json"];
+    args.extend(urls.iter().map(String::as_str));
+    args.extend_from_slice(extra);
+    let out = vault.run(&args, None);
+    let cards = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| (v["camera"].as_str().unwrap().to_owned(), v))
+        .collect();
+    (cards, out)
+}
+
+/// control id → (status, evidence) of one scorecard.
+fn findings(card: &Value) -> BTreeMap<String, (String, String)> {
+    card["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["control"].as_str().unwrap().to_owned(),
+                (
+                    f["status"].as_str().unwrap().to_owned(),
+                    f["evidence"].as_str().unwrap().to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn audit_reads_each_control_from_the_camera_and_flags_a_shared_password_until_rotated() {
+    let Some(vault) = TestVault::new_or_skip("audit") else {
+        return;
+    };
+    let rt = runtime();
+    let fleet = fleet(&rt, 2, InitialState::Configured, 0);
+    let urls: Vec<String> = fleet.cameras().iter().map(|c| c.device_url()).collect();
+    for url in &urls {
+        vault.set_password(url, "admin", FACTORY_ADMIN_PASSWORD);
+    }
+
+    let (cards, out) = audit(&vault, &urls, &["--level", "standard"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(cards.len(), 2, "{}", text(&out.stdout));
+    for (url, card) in &cards {
+        assert_eq!(card["level"], "standard");
+        let f = findings(card);
+        // Every Entry and Standard control of the catalog, none of the Advanced ones.
+        assert!(
+            f.contains_key("host-restriction") && !f.contains_key("dot1x"),
+            "{f:#?}"
+        );
+        assert_eq!(
+            f["admin-password"].0, "fail",
+            "both cameras hold the same password: {f:#?}"
+        );
+        assert!(f["admin-password"].1.contains("same password"));
+        assert_eq!(
+            f["guest-off"].0, "pass",
+            "a configured camera refuses anonymous access"
+        );
+        assert_eq!(f["digest-auth"].0, "pass", "{:?}", f["digest-auth"]);
+        assert!(f["digest-auth"].1.contains("Digest"));
+        assert_eq!(f["user-accounts"].0, "pass", "{:?}", f["user-accounts"]);
+        assert_eq!(f["log-review"].0, "pass", "{:?}", f["log-review"]);
+        // What camsim's factory configuration really is: manual clock, no IP filter, default
+        // ports, AutoIP on, discoverable.
+        let cam = fleet
+            .cameras()
+            .iter()
+            .find(|c| c.device_url() == *url)
+            .unwrap();
+        let state = cam.state();
+        assert_eq!(f["time-sync"].0, "fail", "{:?}", f["time-sync"]);
+        assert_eq!(
+            f["host-restriction"].0,
+            if state.ip_filter.ipv4.is_empty() {
+                "fail"
+            } else {
+                "pass"
+            }
+        );
+        assert_eq!(f["ports-changed"].0, "fail", "{:?}", f["ports-changed"]);
+        assert_eq!(f["firmware-current"].0, "unknown", "no catalog given");
+        assert_eq!(f["network-config"].0, "manual-needed");
+        assert_eq!(f["sd-card-lock"].0, "manual-needed");
+        for (id, (_, evidence)) in &f {
+            assert!(
+                !evidence.contains(FACTORY_ADMIN_PASSWORD),
+                "{id} shows the password"
+            );
+        }
+    }
+    assert!(!text(&out.stdout).contains(FACTORY_ADMIN_PASSWORD));
+    assert!(!text(&out.stderr).contains(FACTORY_ADMIN_PASSWORD));
+
+    // Rotating one camera gives it its own password: now neither shares one.
+    let out = vault.run(&["rotate", &urls[0]], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (cards, _) = audit(&vault, &urls, &["--level", "entry"]);
+    for card in cards.values() {
+        let f = findings(card);
+        assert_eq!(f["admin-password"].0, "pass", "{:?}", f["admin-password"]);
+        assert!(
+            !f.contains_key("host-restriction"),
+            "Entry leaves Standard controls out"
+        );
+    }
+    // Each audit is in the camera's audit trail.
+    let out = vault.run(&["inventory", "show", &urls[1]], None);
+    assert!(
+        text(&out.stdout).contains("hardening.audit"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn repeated_failed_logins_fail_log_review_and_a_firmware_catalog_judges_the_version() {
+    let Some(vault) = TestVault::new_or_skip("auditlog") else {
+        return;
+    };
+    let rt = runtime();
+    let fleet = fleet(&rt, 1, InitialState::Configured, 0);
+    let url = fleet.cameras()[0].device_url();
+    vault.set_password(&url, "admin", FACTORY_ADMIN_PASSWORD);
+    // Three wrong passwords, as someone guessing would (camsim locks out at five).
+    for _ in 0..3 {
+        let out = vault.run(
+            &["info", &url, "--user", "admin", "--password-stdin"],
+            Some("Wrong-guess-123!\n"),
+        );
+        assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("firmware.toml");
+    let write_catalog = |latest: &str| {
+        std::fs::write(
+            &catalog,
+            format!("updated = 2026-11-15\n\n[[firmware]]\nvendor = \"Camsim\"\nmodel = \"CS-*\"\nlatest = \"{latest}\"\nreleased = 2026-10-02\n"),
+        )
+        .unwrap();
+    };
+    write_catalog("1.5.0");
+    let path = catalog.to_str().unwrap().to_owned();
+    let urls = [url.clone()];
+    let (cards, out) = audit(
+        &vault,
+        &urls,
+        &["--level", "entry", "--firmware-catalog", &path],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let f = findings(&cards[&url]);
+    assert_eq!(f["log-review"].0, "fail", "{:?}", f["log-review"]);
+    assert!(
+        f["log-review"].1.starts_with("3 failed"),
+        "{:?}",
+        f["log-review"]
+    );
+    assert_eq!(
+        f["firmware-current"].0, "fail",
+        "{:?}",
+        f["firmware-current"]
+    );
+    assert!(f["firmware-current"].1.contains("1.4.2") && f["firmware-current"].1.contains("1.5.0"));
+
+    write_catalog("1.4.2");
+    let (cards, _) = audit(
+        &vault,
+        &urls,
+        &["--level", "entry", "--firmware-catalog", &path],
+    );
+    assert_eq!(findings(&cards[&url])["firmware-current"].0, "pass");
+
+    // A broken catalog is a clear error naming its line, before any camera is asked.
+    std::fs::write(
+        &catalog,
+        "updated = 2026-11-15\n[[firmware]]\nvendor = \"Camsim\"\nmodel = 7\n",
+    )
+    .unwrap();
+    let out = vault.run(&["audit", &url, "--firmware-catalog", &path], None);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("line 4"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn an_unreachable_camera_is_its_own_result_and_the_others_are_audited() {
+    let Some(vault) = TestVault::new_or_skip("auditdown") else {
+        return;
+    };
+    let rt = runtime();
+    let fleet = fleet(&rt, 1, InitialState::Configured, 0);
+    let url = fleet.cameras()[0].device_url();
+    vault.set_password(&url, "admin", FACTORY_ADMIN_PASSWORD);
+    // A port on loopback nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let down = format!("http://{closed}/onvif/device_service");
+    vault.set_password(&down, "admin", FACTORY_ADMIN_PASSWORD);
+    let out = vault.run(&["audit", &down, &url, "--level", "entry"], None);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains(&format!("{down}: not audited")), "{said}");
+    assert!(
+        said.contains(&format!("{url} — ")) && said.contains("score"),
+        "{said}"
+    );
+    assert!(said.contains("site: 1 of 2 cameras audited"), "{said}");
+}
+
+/// A site plan for 127.0.0.1 fleets, with `allowed` as the allow-list and `ntp` as the servers.
+fn plan_file(dir: &std::path::Path, level: &str, ntp: &str, allowed: &str) -> String {
+    let path = dir.join("site.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "site = \"Test\"\nlevel = \"{level}\"\n\n[time]\nntp = [\"{ntp}\"]\nmax_skew_s = 5\n\n[access]\nallowed_hosts = [\"{allowed}\"]\n\n[services]\nkeep = [\"https\", \"rtsp\"]\n\n[certificates]\npolicy = \"site-ca\"\n\n[controls]\n# Camward does not move ports yet: leave ports-changed out of these plans.\nskip = [\"ports-changed\"]\n"
+        ),
+    )
+    .unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn commission_refuses_a_host_filter_that_locks_this_computer_out_and_an_ntp_server_that_does_not_answer(
+) {
+    let Some(vault) = TestVault::new_or_skip("commguard") else {
+        return;
+    };
+    let rt = runtime();
+    let fleet = fleet(&rt, 1, InitialState::Configured, 0);
+    let cam = &fleet.cameras()[0];
+    let url = cam.device_url();
+    vault.set_password(&url, "admin", FACTORY_ADMIN_PASSWORD);
+    let dir = tempfile::tempdir().unwrap();
+    // 192.0.2.0/24 does not contain 127.0.0.1, this computer's address toward the camera; and
+    // nothing answers SNTP on 127.0.0.1:123.
+    let plan = plan_file(dir.path(), "standard", "127.0.0.1", "192.0.2.0/24");
+    let before = cam.state();
+
+    let out = vault.run(
+        &["commission", "--plan", &plan, &url, "--dry-run", "--json"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: Value = serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap();
+    assert!(result["after"].is_null(), "a dry run has no after");
+    let now = cam.state();
+    assert_eq!(
+        (
+            &now.users,
+            &now.ntp,
+            &now.ip_filter,
+            &now.protocols,
+            &now.date_time
+        ),
+        (
+            &before.users,
+            &before.ntp,
+            &before.ip_filter,
+            &before.protocols,
+            &before.date_time
+        ),
+        "a dry run changes nothing"
+    );
+
+    let out = vault.run(&["commission", "--plan", &plan, &url, "--json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: Value = serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap();
+    let step = |id: &str| {
+        result["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["control"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no step {id}: {result:#}"))
+    };
+    let filter = step("host-restriction");
+    assert_eq!(filter["outcome"]["outcome"], "refused", "{filter:#}");
+    assert!(filter["outcome"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("127.0.0.1"));
+    let time = step("time-sync");
+    assert_eq!(time["outcome"]["outcome"], "refused", "{time:#}");
+    assert!(time["outcome"]["reason"].as_str().unwrap().contains("SNTP"));
+    let https = step("https-only");
+    assert_eq!(
+        https["outcome"]["outcome"], "refused",
+        "HTTP stays on: {https:#}"
+    );
+    let after = cam.state();
+    assert_eq!(after.ip_filter, before.ip_filter, "no filter was sent");
+    assert_eq!(after.ntp, before.ntp, "no NTP server was sent");
+    assert!(
+        after
+            .protocols
+            .iter()
+            .any(|p| p.name == "HTTP" && p.enabled),
+        "HTTP still on"
+    );
+    // The admin password was shared with nothing, but camsim's configured one is rotated only
+    // when it fails; the audit trail records every applied change.
+    let trail = text(&vault.run(&["inventory", "show", &url], None).stdout);
+    assert!(trail.contains("hardening.audit"), "{trail}");
+}

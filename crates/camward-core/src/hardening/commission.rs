@@ -1,0 +1,565 @@
+//! `commission`: bring cameras to a site plan's level, in the catalog's lock-out-safe order, and
+//! prove it.
+//!
+//! Per camera: a factory-fresh camera first gets its administrator (the credential lifecycle's
+//! `init_admin`: stored before sent, verified after); then an audit says what fails; then each
+//! failing control is applied — through ONVIF or the vendor's API where one exists, as a guided
+//! step naming the menu path where none does — each change recorded in the audit trail; then a
+//! second audit is the proof. A dry run stops after the first audit and lists what would change.
+//!
+//! Guards that are never skipped:
+//! - a host filter that leaves out this computer's own address toward the camera is refused
+//!   before anything is sent;
+//! - HTTP is never turned off here: that waits until HTTPS is proven with the site's certificate;
+//! - AutoIP is not turned off while Camward reaches the camera on its link-local address;
+//! - NTP servers are asked (SNTP) before the camera is told to use them.
+//!
+//! Applying is idempotent (a passing control is left alone), so running again is the resume:
+//! whatever an interrupted run did not finish still fails its audit and is applied then.
+use std::net::IpAddr;
+use std::time::Duration;
+
+use camward_onvif::device::{
+    DateTimeType, DiscoveryMode, FilterType, IpAddressFilter, IpFilterAction, NetworkHost,
+    PrefixedAddress, SetDateTime,
+};
+use camward_onvif::{AuthMode, Credentials};
+use camward_policy::plan::{NtpServer, Service, SitePlan};
+use camward_vault::{AuditEntry, CredentialKey};
+use serde::Serialize;
+
+use super::audit::{audit, AuditOptions};
+use super::{Finding, Scorecard, Status};
+use crate::credentials::{self, InitAdminStatus, NewPassword, RotationRequest, Vault};
+use crate::session::{onvif_error, open};
+use crate::CoreError;
+
+/// How to commission.
+#[derive(Clone, Copy, Debug)]
+pub struct CommissionOptions<'a> {
+    /// The site plan (level, NTP, allowed hosts, users and services to keep).
+    pub plan: &'a SitePlan,
+    /// The administrator account.
+    pub user: &'a str,
+    /// Only say what would change.
+    pub dry_run: bool,
+    /// Verify from outside too (ports, FTP, SNMP, RTSP).
+    pub outside: bool,
+    /// Firmware catalog for firmware-current.
+    pub firmware: Option<&'a camward_policy::firmware::FirmwareCatalog>,
+}
+
+/// What happened to one control.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Already hardened: nothing sent.
+    AlreadyHardened,
+    /// Would be changed (dry run): what.
+    WouldChange {
+        /// The change.
+        change: String,
+    },
+    /// Changed, and the re-check passed.
+    Applied {
+        /// The change.
+        change: String,
+    },
+    /// A person must do it on the camera's page; it stays not-pass until a check sees it.
+    Guided {
+        /// What to do, and where.
+        step: String,
+    },
+    /// Camward refused to apply it (a lock-out guard, or a prerequisite missing).
+    Refused {
+        /// Why.
+        reason: String,
+    },
+    /// Sending it failed.
+    Failed {
+        /// Stable error code.
+        code: String,
+        /// The error.
+        message: String,
+    },
+    /// Left as it is: not applicable, unknown or out of scope.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One control's step on one camera.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// The catalog id.
+    pub control: &'static str,
+    /// The status before.
+    pub before: Status,
+    /// What was done.
+    pub outcome: Outcome,
+}
+
+/// One camera's commissioning.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CameraCommission {
+    /// The device service URL.
+    pub camera: String,
+    /// The first administrator, when this run created it (or is waiting for a person to).
+    pub first_admin: Option<String>,
+    /// The scorecard before anything was applied.
+    pub before: Option<Scorecard>,
+    /// Every control's step, in the catalog order.
+    pub steps: Vec<Step>,
+    /// The scorecard after (the proof); absent in a dry run.
+    pub after: Option<Scorecard>,
+}
+
+/// Progress, for the CLI's lines and the desktop app's bars.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum CommissionEvent {
+    /// Work on a camera began.
+    CameraStarted {
+        /// The camera.
+        camera: String,
+    },
+    /// One control's step ended.
+    Step {
+        /// The camera.
+        camera: String,
+        /// The step.
+        step: Step,
+    },
+    /// A camera is done (or failed: `error`).
+    CameraDone {
+        /// The camera.
+        camera: String,
+        /// Score after, in percent.
+        score: Option<u8>,
+        /// Why it stopped, if it did.
+        error: Option<String>,
+    },
+}
+
+/// Commissions every camera of `targets` (`concurrency` at a time); a camera that fails is its
+/// own result and the others go on.
+pub async fn commission_all(
+    vault: &Vault,
+    targets: &[String],
+    options: &CommissionOptions<'_>,
+    concurrency: usize,
+    on_event: &(dyn Fn(CommissionEvent) + Sync),
+) -> Vec<(String, Result<CameraCommission, CoreError>)> {
+    use futures_util::stream::{self, StreamExt};
+    stream::iter(targets)
+        .map(|t| async move {
+            on_event(CommissionEvent::CameraStarted { camera: t.clone() });
+            let result = commission(vault, t, options, on_event).await;
+            on_event(CommissionEvent::CameraDone {
+                camera: t.clone(),
+                score: result
+                    .as_ref()
+                    .ok()
+                    .and_then(|c| c.after.as_ref().or(c.before.as_ref()))
+                    .map(Scorecard::score),
+                error: result
+                    .as_ref()
+                    .err()
+                    .map(|e| format!("{}: {} [{}]", e.step, e.message, e.code)),
+            });
+            (t.clone(), result)
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// Commissions one camera.
+pub async fn commission(
+    vault: &Vault,
+    target: &str,
+    options: &CommissionOptions<'_>,
+    on_event: &(dyn Fn(CommissionEvent) + Sync),
+) -> Result<CameraCommission, CoreError> {
+    let url = crate::target::device_url(target)?;
+    let span = tracing::info_span!("commission", camera = %url);
+    tracing::Instrument::instrument(commission_camera(vault, url, options, on_event), span).await
+}
+
+async fn commission_camera(
+    vault: &Vault,
+    url: String,
+    options: &CommissionOptions<'_>,
+    on_event: &(dyn Fn(CommissionEvent) + Sync),
+) -> Result<CameraCommission, CoreError> {
+    let mut result = CameraCommission {
+        camera: url.clone(),
+        first_admin: None,
+        before: None,
+        steps: Vec::new(),
+        after: None,
+    };
+    // 1. The administrator (lock-out-safe order, step 2): a factory-fresh camera gets one first.
+    if crate::first_boot::detect(&url).await?.factory_fresh {
+        if options.dry_run {
+            result.first_admin = Some(format!("would create administrator {}", options.user));
+            return Ok(result);
+        }
+        let key = CredentialKey::new(crate::camera_key(&url), options.user);
+        if vault.ledger.pending().is_ok_and(|p| p.contains(&key)) {
+            // An earlier run left a guided first admin waiting: its password is pending in the
+            // keychain and shown by init-admin; only a person (then --confirm) moves it on.
+            result.first_admin = Some(format!("still waiting for a person to create administrator {} with the pending password (camward init-admin {url} --show-password, then --confirm)", options.user));
+            return Ok(result);
+        }
+        let created =
+            credentials::init_admin(vault, &url, options.user, &NewPassword::Generate).await?;
+        match created.status {
+            InitAdminStatus::Created => {
+                result.first_admin = Some(format!(
+                    "administrator {} created ({:?})",
+                    options.user, created.method
+                ));
+            }
+            InitAdminStatus::AwaitingPerson { page } => {
+                result.first_admin = Some(format!("waiting for a person to create administrator {} on {page} (then: camward init-admin {url} --confirm)", options.user));
+                return Ok(result);
+            }
+        }
+    }
+
+    let audit_options = AuditOptions {
+        level: options.plan.level(),
+        plan: Some(options.plan),
+        firmware: options.firmware,
+        outside: options.outside,
+    };
+    let before = audit(vault, &url, options.user, &audit_options).await?;
+    let key = CredentialKey::new(crate::camera_key(&url), options.user);
+
+    for f in &before.findings {
+        let outcome = if f.status == Status::Pass {
+            Outcome::AlreadyHardened
+        } else {
+            apply(vault, &url, &key, f, options).await
+        };
+        if let Outcome::Applied { change } = &outcome {
+            let _ = vault.inventory.append_audit(&AuditEntry::camera(
+                key.camera.clone(),
+                "control.apply",
+                format!("{}: {change}", f.control),
+                "ok",
+            ));
+        }
+        if let Outcome::Failed { code, message } = &outcome {
+            let _ = vault.inventory.append_audit(&AuditEntry::camera(
+                key.camera.clone(),
+                "control.apply",
+                format!("{}: {message}", f.control),
+                code.clone(),
+            ));
+        }
+        let step = Step {
+            control: f.control,
+            before: f.status,
+            outcome,
+        };
+        on_event(CommissionEvent::Step {
+            camera: url.clone(),
+            step: step.clone(),
+        });
+        result.steps.push(step);
+    }
+    result.before = Some(before);
+    if !options.dry_run {
+        result.after = Some(audit(vault, &url, options.user, &audit_options).await?);
+    }
+    Ok(result)
+}
+
+/// A step for a person: the finding's fix (the menu path, or what to check).
+fn guided(f: &Finding) -> Outcome {
+    Outcome::Guided {
+        step: f.fix.clone().unwrap_or_else(|| f.evidence.clone()),
+    }
+}
+
+fn failed(e: CoreError) -> Outcome {
+    Outcome::Failed {
+        code: e.code,
+        message: format!("{}: {}", e.step, e.message),
+    }
+}
+
+/// This computer's own address on the path to the camera at `url`.
+fn laptop_toward(url: &str) -> Option<IpAddr> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next()?;
+    let host = authority.strip_prefix('[').map_or_else(
+        || authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+        |v6| v6.split(']').next().unwrap_or(v6),
+    );
+    let camera: IpAddr = host.parse().ok()?;
+    let bind: IpAddr = if camera.is_ipv4() {
+        std::net::Ipv4Addr::UNSPECIFIED.into()
+    } else {
+        std::net::Ipv6Addr::UNSPECIFIED.into()
+    };
+    let socket = std::net::UdpSocket::bind((bind, 0)).ok()?;
+    socket.connect((camera, 9)).ok()?;
+    socket.local_addr().ok().map(|a| a.ip())
+}
+
+/// The first plan NTP server that answers an SNTP query, with its clock offset.
+async fn answering_ntp(servers: &[NtpServer]) -> Result<(NtpServer, f64), String> {
+    let client = rsntp::AsyncSntpClient::with_config(
+        rsntp::Config::default().timeout(Duration::from_secs(2)),
+    );
+    let mut tried = Vec::new();
+    for server in servers {
+        let answer = match server {
+            NtpServer::Address(ip) => client.synchronize((*ip, 123)).await,
+            NtpServer::Host(h) => client.synchronize(h.as_str()).await,
+        };
+        match answer {
+            Ok(r) => return Ok((server.clone(), r.clock_offset().as_secs_f64())),
+            Err(e) => tried.push(format!("{server}: {e}")),
+        }
+    }
+    Err(format!(
+        "no NTP server of the plan answered an SNTP query ({})",
+        tried.join("; ")
+    ))
+}
+
+async fn apply(
+    vault: &Vault,
+    url: &str,
+    key: &CredentialKey,
+    f: &Finding,
+    options: &CommissionOptions<'_>,
+) -> Outcome {
+    let plan = options.plan;
+    if matches!(f.status, Status::NotApplicable | Status::Unknown) {
+        return Outcome::Skipped {
+            reason: format!("{}: {}", f.status.label(), f.evidence),
+        };
+    }
+    let dry = |change: String| Outcome::WouldChange { change };
+    match f.control {
+        "password-policy" => Outcome::Skipped {
+            reason: "the administrator's password is replaced by admin-password".into(),
+        },
+        "admin-password" => {
+            let change = format!("rotate the password of {} to a generated unique one", options.user);
+            if options.dry_run {
+                return dry(change);
+            }
+            let outcomes = credentials::rotate(
+                vault,
+                &[url.to_owned()],
+                RotationRequest {
+                    user: options.user.to_owned(),
+                    admin: options.user.to_owned(),
+                    password: NewPassword::Generate,
+                    concurrency: 1,
+                },
+            )
+            .await;
+            match outcomes.into_iter().next().map(|o| o.result) {
+                Some(Ok(_)) => Outcome::Applied { change },
+                Some(Err(e)) => failed(e),
+                None => Outcome::Skipped { reason: "nothing to rotate".into() },
+            }
+        }
+        "time-sync" => {
+            let Some(time) = plan.time() else {
+                return Outcome::Refused { reason: "the site plan has no [time] section with NTP servers".into() };
+            };
+            let (server, offset) = match answering_ntp(&time.ntp).await {
+                Ok(s) => s,
+                Err(reason) => return Outcome::Refused { reason },
+            };
+            let hosts: Vec<NetworkHost> = time
+                .ntp
+                .iter()
+                .map(|s| match s {
+                    NtpServer::Address(IpAddr::V4(a)) => NetworkHost::Ipv4(a.to_string()),
+                    NtpServer::Address(IpAddr::V6(a)) => NetworkHost::Ipv6(a.to_string()),
+                    NtpServer::Host(h) => NetworkHost::Dns(h.clone()),
+                })
+                .collect();
+            let names: Vec<String> = time.ntp.iter().map(ToString::to_string).collect();
+            let change = format!("NTP servers {} (SNTP: {server} answers, {offset:+.3} s from this computer), DateTimeType NTP", names.join(", "));
+            if options.dry_run {
+                return dry(change);
+            }
+            let camera = match logged_in(vault, url, key).await {
+                Ok(c) => c,
+                Err(e) => return failed(e),
+            };
+            if let Err(e) = camera.set_ntp(false, &hosts).await {
+                return failed(onvif_error(url, "SetNTP", e));
+            }
+            let req = SetDateTime {
+                date_time_type: DateTimeType::Ntp,
+                daylight_savings: false,
+                time_zone: None,
+                utc: None,
+            };
+            if let Err(e) = camera.set_system_date_and_time(&req).await {
+                return failed(onvif_error(url, "SetSystemDateAndTime", e));
+            }
+            Outcome::Applied { change }
+        }
+        "user-accounts" => {
+            let camera = match logged_in(vault, url, key).await {
+                Ok(c) => c,
+                Err(e) => return failed(e),
+            };
+            let users = match camera.get_users().await {
+                Ok(u) => u,
+                Err(e) => return failed(onvif_error(url, "GetUsers", e)),
+            };
+            let kept = plan.users();
+            let extra: Vec<&str> = users
+                .iter()
+                .map(|u| u.username.as_str())
+                .filter(|name| *name != options.user && !kept.iter().any(|k| k.name == *name))
+                .collect();
+            if extra.is_empty() {
+                return Outcome::Guided { step: "lower the roles the site plan does not give (ONVIF SetUser)".into() };
+            }
+            let change = format!("delete accounts the site plan does not keep: {}", extra.join(", "));
+            if options.dry_run {
+                return dry(change);
+            }
+            match camera.delete_users(&extra).await {
+                Ok(()) => Outcome::Applied { change },
+                Err(e) => failed(onvif_error(url, "DeleteUsers", e)),
+            }
+        }
+        "host-restriction" => {
+            let Some(nets) = plan.allowed_hosts() else {
+                return Outcome::Refused { reason: "the site plan lists no allowed hosts ([access] allowed_hosts)".into() };
+            };
+            // The lock-out guard: this computer must stay inside the list, checked before sending.
+            let Some(laptop) = laptop_toward(url) else {
+                return Outcome::Refused { reason: "cannot tell this computer's address toward the camera".into() };
+            };
+            if !plan.allows(laptop) {
+                return Outcome::Refused {
+                    reason: format!("the allow-list {} leaves out this computer's own address {laptop}: the camera would lock Camward out (only a factory reset would undo it)", nets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+                };
+            }
+            let prefixed = |n: &ipnet::IpNet| PrefixedAddress {
+                address: n.network().to_string(),
+                prefix_length: n.prefix_len(),
+            };
+            let filter = IpAddressFilter {
+                filter_type: FilterType::Allow,
+                ipv4: nets.iter().filter(|n| n.addr().is_ipv4()).map(prefixed).collect(),
+                ipv6: nets.iter().filter(|n| n.addr().is_ipv6()).map(prefixed).collect(),
+            };
+            let change = format!("allow only {} (this computer: {laptop})", nets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
+            if options.dry_run {
+                return dry(change);
+            }
+            let camera = match logged_in(vault, url, key).await {
+                Ok(c) => c,
+                Err(e) => return failed(e),
+            };
+            if let Err(e) = camera.change_ip_address_filter(IpFilterAction::Set, &filter).await {
+                return failed(onvif_error(url, "SetIPAddressFilter", e));
+            }
+            // Still reachable on a fresh connection?
+            match open(url) {
+                Ok(fresh) => match fresh.get_system_date_and_time().await {
+                    Ok(_) => Outcome::Applied { change },
+                    Err(e) => failed(onvif_error(url, "GetSystemDateAndTime after SetIPAddressFilter", e)),
+                },
+                Err(e) => failed(e),
+            }
+        }
+        "https-only" => Outcome::Refused {
+            reason: "HTTP stays on until HTTPS answers with the site's certificate (the certificate step proves it first)".into(),
+        },
+        "autoip-off" => {
+            if plan.keeps(Service::Autoip) {
+                return Outcome::Skipped { reason: "the site plan keeps AutoIP".into() };
+            }
+            if laptop_toward(url).is_some_and(|a| matches!(a, IpAddr::V4(v4) if v4.is_link_local())) {
+                return Outcome::Refused { reason: "Camward reaches this camera on a link-local address: give it its final address first".into() };
+            }
+            if options.dry_run {
+                return dry("AutoIP off (SetZeroConfiguration Enabled=false)".into());
+            }
+            let camera = match logged_in(vault, url, key).await {
+                Ok(c) => c,
+                Err(e) => return failed(e),
+            };
+            let token = match camera.get_zero_configuration().await {
+                Ok(z) => z.interface_token,
+                Err(e) => return failed(onvif_error(url, "GetZeroConfiguration", e)),
+            };
+            match camera.set_zero_configuration(&token, false).await {
+                Ok(()) => Outcome::Applied { change: format!("AutoIP off on {token}") },
+                Err(e) => failed(onvif_error(url, "SetZeroConfiguration", e)),
+            }
+        }
+        "wsdiscovery-off" => {
+            if plan.keeps(Service::WsDiscovery) {
+                return Outcome::Skipped { reason: "the site plan keeps WS-Discovery".into() };
+            }
+            if options.dry_run {
+                return dry("WS-Discovery NonDiscoverable".into());
+            }
+            let camera = match logged_in(vault, url, key).await {
+                Ok(c) => c,
+                Err(e) => return failed(e),
+            };
+            match camera.set_discovery_mode(DiscoveryMode::NonDiscoverable).await {
+                Ok(()) => Outcome::Applied { change: "WS-Discovery NonDiscoverable".into() },
+                Err(e) => failed(onvif_error(url, "SetDiscoveryMode", e)),
+            }
+        }
+        _ => guided(f),
+    }
+}
+
+/// A session logged in with the keychain's current password for `key`.
+async fn logged_in(
+    vault: &Vault,
+    url: &str,
+    key: &CredentialKey,
+) -> Result<crate::session::CameraSession, CoreError> {
+    let password = vault
+        .ledger
+        .current(key)
+        .map_err(|e| CoreError {
+            code: e.code().into(),
+            message: e.to_string(),
+            camera: url.to_owned(),
+            step: "read the password from the keychain".into(),
+        })?
+        .ok_or_else(|| CoreError {
+            code: "no_password".into(),
+            message: format!(
+                "the keychain holds no password for {} on this camera",
+                key.user
+            ),
+            camera: url.to_owned(),
+            step: "read the password from the keychain".into(),
+        })?;
+    let camera = open(url)?;
+    camera
+        .sync_clock()
+        .await
+        .map_err(|e| crate::session::first_contact_error(url, "GetSystemDateAndTime", e))?;
+    camera.set_credentials(
+        Some(Credentials::new(&key.user, password.expose().as_str())),
+        AuthMode::Auto,
+    );
+    Ok(camera)
+}
