@@ -311,6 +311,10 @@ impl SimCamera {
     pub fn is_locked_out(&self) -> bool {
         self.camera.is_locked_out()
     }
+    /// HTTP requests the camera has received since it started (each one round trip).
+    pub fn requests(&self) -> u64 {
+        self.camera.requests()
+    }
     /// Consecutive failed logins since the last success or lock-out expiry.
     pub fn failed_logins(&self) -> u32 {
         self.camera.failed_logins()

@@ -80,6 +80,8 @@ pub(crate) struct SetupIdentity {
 
 /// A running simulated camera.
 pub(crate) struct Camera {
+    /// HTTP requests answered or refused since start (for benchmarks: round trips on the wire).
+    requests: std::sync::atomic::AtomicU64,
     cfg: Arc<FleetConfig>,
     index: usize,
     /// This camera's flavour ([`Flavour::Mix`] resolved).
@@ -240,6 +242,7 @@ impl Camera {
             cfg.lockout_duration,
         ));
         let camera = Arc::new(Camera {
+            requests: std::sync::atomic::AtomicU64::new(0),
             flavour,
             vendor,
             runtime: Mutex::new(Runtime {
@@ -465,6 +468,10 @@ impl Camera {
             .is_some_and(|t| Instant::now() < t)
     }
 
+    pub(crate) fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn failed_logins(&self) -> u32 {
         lock(&self.runtime).failures
     }
@@ -632,6 +639,7 @@ impl Camera {
         if self.is_rebooting() || self.stopped.load(Ordering::SeqCst) || !self.admits(peer.ip()) {
             return Err(closed());
         }
+        self.requests.fetch_add(1, Ordering::Relaxed);
         if self.cfg.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(self.cfg.latency_ms)).await;
         }

@@ -740,6 +740,7 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
                 plan: plan.as_ref(),
                 firmware: firmware.as_ref(),
                 outside,
+                peers: None,
             };
             let results = camward_core::hardening::audit::audit_all(
                 &vault,

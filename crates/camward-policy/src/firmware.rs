@@ -851,15 +851,37 @@ released = 2026-01-01
         ]
     }
 
-    fn catalog_line() -> impl Strategy<Value = String> {
-        prop_oneof![
-            Just("[[firmware]]".to_string()),
-            "updated = 20[0-9]{2}-[01][0-9]-[0-3][0-9]",
-            "released = 20[0-9]{2}-[01][0-9]-[0-3][0-9](T10:00:00)?",
-            "(vendor|model|latest|notes) = \"[A-Za-z0-9*. -]{0,10}\"",
-            "(vendor|model|latest|notes|updated|released) = [0-9]{1,4}",
-            ".{0,20}",
-        ]
+    /// Well-formed catalogs with values right and wrong, so generated texts reach the checks.
+    fn plausible_catalog() -> impl Strategy<Value = String> {
+        let date = || {
+            prop_oneof![
+                8 => (2019u32..2027, 1u32..13, 1u32..29).prop_map(|(y, m, d)| format!("{y}-{m:02}-{d:02}")),
+                1 => Just("2026-10-02T10:00:00Z".to_string()),
+                1 => Just("\"2026-10-02\"".to_string()),
+            ]
+        };
+        let entry = (
+            prop_oneof![8 => proptest::sample::select(&["Axis", "AXIS", "Hikvision", "Camsim"][..]), 1 => Just(" ")],
+            prop_oneof![
+                8 => proptest::sample::select(&["M3086-V", "DS-2CD2*", "DS-*", "*", "CS-2000", "ds-2cd2*"][..]),
+                1 => Just(""),
+            ],
+            version(),
+            date(),
+            proptest::option::of(Just("https://example.net")),
+        );
+        (date(), proptest::collection::vec(entry, 0..5)).prop_map(|(updated, entries)| {
+            let mut t = format!("updated = {updated}\n");
+            for (vendor, model, latest, released, notes) in entries {
+                t += &format!(
+                    "[[firmware]]\nvendor = {vendor:?}\nmodel = {model:?}\nlatest = {latest:?}\nreleased = {released}\n"
+                );
+                if let Some(notes) = notes {
+                    t += &format!("notes = {notes:?}\n");
+                }
+            }
+            t
+        })
     }
 
     proptest! {
@@ -869,11 +891,19 @@ released = 2026-01-01
         }
 
         #[test]
-        fn plausible_catalogs_never_panic(lines in proptest::collection::vec(catalog_line(), 0..24)) {
-            let text = lines.join("\n");
-            if let Err(e) = FirmwareCatalog::parse(&text) {
-                if let Some(line) = e.line {
-                    prop_assert!(line >= 1 && line <= text.lines().count() + 1, "{}", e);
+        fn plausible_catalogs_are_checked_without_panics(text in plausible_catalog()) {
+            match FirmwareCatalog::parse(&text) {
+                Err(e) => {
+                    if let Some(line) = e.line {
+                        prop_assert!(line >= 1 && line <= text.lines().count() + 1, "{}", e);
+                    }
+                }
+                // Every exact model is found, by an entry that is exact too.
+                Ok(c) => {
+                    for e in c.entries().iter().filter(|e| !e.is_glob()) {
+                        let found = c.latest_for(&e.vendor.to_uppercase(), &e.model);
+                        prop_assert!(found.is_some_and(|f| !f.is_glob()), "{:?}", e);
+                    }
                 }
             }
         }

@@ -111,9 +111,21 @@ fn map_err(key: &CredentialKey, e: keyring::Error) -> VaultError {
     }
 }
 
+/// Runs a blocking keychain call. On a multi-threaded tokio runtime the worker hands its other
+/// tasks to the rest of the pool first (`block_in_place`), so a slow Secret Service call (a D-Bus
+/// round trip and a Diffie-Hellman session each) never stalls the cameras being worked on.
+fn blocking<T>(call: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(call)
+        }
+        _ => call(),
+    }
+}
+
 impl SecretStore for Keychain {
     fn get(&self, key: &CredentialKey) -> Result<Option<Sensitive<String>>, VaultError> {
-        match self.entry(key)?.get_password() {
+        match blocking(|| self.entry(key).map(|e| e.get_password()))? {
             Ok(p) => Ok(Some(Sensitive::new(p))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_err(key, e)),
@@ -121,15 +133,14 @@ impl SecretStore for Keychain {
     }
 
     fn set(&self, key: &CredentialKey, secret: &Sensitive<String>) -> Result<(), VaultError> {
-        self.entry(key)?
-            .set_password(secret.expose())
+        blocking(|| self.entry(key).map(|e| e.set_password(secret.expose())))?
             .map_err(|e| map_err(key, e))?;
         tracing::info!(camera = %key.camera, user = %key.user, "secret stored in the keychain");
         Ok(())
     }
 
     fn delete(&self, key: &CredentialKey) -> Result<(), VaultError> {
-        match self.entry(key)?.delete_credential() {
+        match blocking(|| self.entry(key).map(|e| e.delete_credential()))? {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(map_err(key, e)),
         }

@@ -38,6 +38,55 @@ pub struct AuditOptions<'a> {
     pub firmware: Option<&'a FirmwareCatalog>,
     /// Also verify from outside: ports, FTP, SNMP v2c, RTSP and HTTP challenges.
     pub outside: bool,
+    /// The other cameras' password digests, shared by a batch so that each password is read
+    /// from the keychain once per batch instead of once per audit ([`PeerDigests`]).
+    pub peers: Option<&'a PeerDigests>,
+}
+
+/// SHA-256 digests of the passwords of the cameras Camward knows, kept in memory for one batch
+/// of audits (never written anywhere): each camera's password is read from the keychain once,
+/// and each audit updates its own camera's entry with what it read.
+#[derive(Debug, Default)]
+pub struct PeerDigests {
+    known: std::sync::Mutex<Option<Digests>>,
+}
+
+/// Password digests by (camera key, user).
+type Digests = std::collections::BTreeMap<(String, String), [u8; 32]>;
+
+impl PeerDigests {
+    /// Records `this` camera's digest and returns the others' (`None`: the inventory could not be
+    /// read, so uniqueness is not known).
+    fn others(
+        &self,
+        vault: &Vault,
+        this: &CredentialKey,
+        digest: [u8; 32],
+    ) -> Option<Vec<[u8; 32]>> {
+        let mut known = self
+            .known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if known.is_none() {
+            let cameras = vault.inventory.cameras(None).ok()?;
+            let mut all = std::collections::BTreeMap::new();
+            for key in cameras.into_iter().filter_map(|c| c.credential) {
+                if let Ok(Some(secret)) = vault.ledger.current(&key) {
+                    all.insert((key.camera, key.user), self::digest(secret.expose()));
+                }
+            }
+            *known = Some(all);
+        }
+        let all = known.as_mut()?;
+        let this = (this.camera.clone(), this.user.clone());
+        let others = all
+            .iter()
+            .filter(|(k, _)| **k != this)
+            .map(|(_, d)| *d)
+            .collect();
+        all.insert(this, digest);
+        Some(others)
+    }
 }
 
 /// The vendor family, for the menu paths of guided steps.
@@ -244,7 +293,11 @@ async fn audit_camera(
 
     let device = &reads.device;
     let make = make_of(&device.manufacturer);
-    let others = other_passwords(vault, &key);
+    let single = PeerDigests::default();
+    let others = options
+        .peers
+        .unwrap_or(&single)
+        .others(vault, &key, digest(password.expose()));
     let level = options.plan.map_or(options.level, SitePlan::level);
     let skipped = |id: &str| options.plan.is_some_and(|p| !p.applies(id));
     let ctx = Ctx {
@@ -312,26 +365,16 @@ pub async fn audit_all(
     concurrency: usize,
 ) -> Vec<(String, Result<Scorecard, CoreError>)> {
     use futures_util::stream::{self, StreamExt};
+    let peers = PeerDigests::default();
+    let options = &AuditOptions {
+        peers: Some(options.peers.unwrap_or(&peers)),
+        ..*options
+    };
     stream::iter(targets)
         .map(|t| async move { (t.clone(), audit(vault, t, user, options).await) })
         .buffered(concurrency.max(1))
         .collect()
         .await
-}
-
-/// Digests of the current passwords of the other cameras Camward knows (compared in memory only).
-fn other_passwords(vault: &Vault, this: &CredentialKey) -> Option<Vec<[u8; 32]>> {
-    let cameras = vault.inventory.cameras(None).ok()?;
-    let mut digests = Vec::new();
-    for key in cameras.into_iter().filter_map(|c| c.credential) {
-        if key == *this {
-            continue;
-        }
-        if let Ok(Some(secret)) = vault.ledger.current(&key) {
-            digests.push(digest(secret.expose()));
-        }
-    }
-    Some(digests)
 }
 
 /// This computer's own address on the path to `camera` (the source address the OS would use).
@@ -362,10 +405,11 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     /// The menu path for a person, for this camera's make.
     fn menu(&self, info: &ControlInfo) -> Option<String> {
+        // The guides give Canon's and i-PRO's menus; other makes' menus differ, so none is shown.
         let path = match self.make {
             Make::Canon => info.canon_menu,
             Make::IPro => info.ipro_menu,
-            _ => info.canon_menu.or(info.ipro_menu),
+            _ => None,
         }?;
         Some(format!("on the camera's web page: {path}"))
     }
@@ -604,6 +648,19 @@ fn check(info: &ControlInfo, ctx: &Ctx<'_>) -> Finding {
             Ok(DiscoveryMode::Discoverable) => finding(id, Status::Fail, "DiscoveryMode Discoverable", Some("ONVIF SetDiscoveryMode(NonDiscoverable)".into())),
             Err(e) => unknown(info, "GetDiscoveryMode", e),
         },
+        "https-only" => {
+            let protocols = match &r.protocols {
+                Ok(p) => p,
+                Err(e) => return unknown(info, "GetNetworkProtocols", e),
+            };
+            let on = |name: ProtocolName| protocols.iter().any(|p| p.name == name && p.enabled);
+            match (on(ProtocolName::Http), on(ProtocolName::Https)) {
+                (false, true) => finding(id, Status::Pass, "HTTP off, HTTPS on (the certificate is checked by the certificate step)", None),
+                (true, true) => finding(id, Status::Fail, "HTTP and HTTPS both on", Some("turn HTTP off once HTTPS answers with the site's certificate (ONVIF SetNetworkProtocols)".into())),
+                (_, false) => finding(id, Status::Fail, "HTTPS is off", Some("give the camera the site's certificate, turn HTTPS on, then HTTP off".into())),
+            }
+        }
+        "easy-ip-setup-limited" if ctx.make != Make::IPro => finding(id, Status::NotApplicable, "Easy IP Setup is i-PRO's protocol", None),
         "ftp-server-off" => match &ctx.seen.ftp {
             Some(None) => finding(id, Status::Pass, "TCP 21 is closed", None),
             Some(Some(banner)) => finding(id, Status::Fail, format!("an FTP server answers on TCP 21: {banner:?}"), ctx.menu(info).or(Some("turn the FTP server off".into()))),

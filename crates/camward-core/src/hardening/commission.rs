@@ -152,10 +152,12 @@ pub async fn commission_all(
     on_event: &(dyn Fn(CommissionEvent) + Sync),
 ) -> Vec<(String, Result<CameraCommission, CoreError>)> {
     use futures_util::stream::{self, StreamExt};
+    let peers = super::audit::PeerDigests::default();
+    let peers = &peers;
     stream::iter(targets)
         .map(|t| async move {
             on_event(CommissionEvent::CameraStarted { camera: t.clone() });
-            let result = commission(vault, t, options, on_event).await;
+            let result = commission_with(vault, t, options, Some(peers), on_event).await;
             on_event(CommissionEvent::CameraDone {
                 camera: t.clone(),
                 score: result
@@ -182,15 +184,30 @@ pub async fn commission(
     options: &CommissionOptions<'_>,
     on_event: &(dyn Fn(CommissionEvent) + Sync),
 ) -> Result<CameraCommission, CoreError> {
+    commission_with(vault, target, options, None, on_event).await
+}
+
+async fn commission_with(
+    vault: &Vault,
+    target: &str,
+    options: &CommissionOptions<'_>,
+    peers: Option<&super::audit::PeerDigests>,
+    on_event: &(dyn Fn(CommissionEvent) + Sync),
+) -> Result<CameraCommission, CoreError> {
     let url = crate::target::device_url(target)?;
     let span = tracing::info_span!("commission", camera = %url);
-    tracing::Instrument::instrument(commission_camera(vault, url, options, on_event), span).await
+    tracing::Instrument::instrument(
+        commission_camera(vault, url, options, peers, on_event),
+        span,
+    )
+    .await
 }
 
 async fn commission_camera(
     vault: &Vault,
     url: String,
     options: &CommissionOptions<'_>,
+    peers: Option<&super::audit::PeerDigests>,
     on_event: &(dyn Fn(CommissionEvent) + Sync),
 ) -> Result<CameraCommission, CoreError> {
     let mut result = CameraCommission {
@@ -234,15 +251,19 @@ async fn commission_camera(
         plan: Some(options.plan),
         firmware: options.firmware,
         outside: options.outside,
+        peers,
     };
     let before = audit(vault, &url, options.user, &audit_options).await?;
     let key = CredentialKey::new(crate::camera_key(&url), options.user);
 
+    // One logged-in session for every control after the administrator's password (which the
+    // admin-password step may rotate first): the keychain is read once, not once per control.
+    let session = tokio::sync::OnceCell::new();
     for f in &before.findings {
         let outcome = if f.status == Status::Pass {
             Outcome::AlreadyHardened
         } else {
-            apply(vault, &url, &key, f, options).await
+            apply(vault, &url, &key, f, options, &session).await
         };
         if let Outcome::Applied { change } = &outcome {
             let _ = vault.inventory.append_audit(&AuditEntry::camera(
@@ -339,6 +360,7 @@ async fn apply(
     key: &CredentialKey,
     f: &Finding,
     options: &CommissionOptions<'_>,
+    session: &tokio::sync::OnceCell<crate::session::CameraSession>,
 ) -> Outcome {
     let plan = options.plan;
     if matches!(f.status, Status::NotApplicable | Status::Unknown) {
@@ -395,7 +417,7 @@ async fn apply(
             if options.dry_run {
                 return dry(change);
             }
-            let camera = match logged_in(vault, url, key).await {
+            let camera = match session.get_or_try_init(|| logged_in(vault, url, key)).await {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
@@ -414,7 +436,7 @@ async fn apply(
             Outcome::Applied { change }
         }
         "user-accounts" => {
-            let camera = match logged_in(vault, url, key).await {
+            let camera = match session.get_or_try_init(|| logged_in(vault, url, key)).await {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
@@ -466,7 +488,7 @@ async fn apply(
             if options.dry_run {
                 return dry(change);
             }
-            let camera = match logged_in(vault, url, key).await {
+            let camera = match session.get_or_try_init(|| logged_in(vault, url, key)).await {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
@@ -495,7 +517,7 @@ async fn apply(
             if options.dry_run {
                 return dry("AutoIP off (SetZeroConfiguration Enabled=false)".into());
             }
-            let camera = match logged_in(vault, url, key).await {
+            let camera = match session.get_or_try_init(|| logged_in(vault, url, key)).await {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
@@ -515,7 +537,7 @@ async fn apply(
             if options.dry_run {
                 return dry("WS-Discovery NonDiscoverable".into());
             }
-            let camera = match logged_in(vault, url, key).await {
+            let camera = match session.get_or_try_init(|| logged_in(vault, url, key)).await {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };

@@ -1,0 +1,209 @@
+//! Commissioning benchmark: N factory-fresh camsim cameras (default 100) with 20 ms of latency on
+//! every request, commissioned to Standard from a site plan, in-process through
+//! `camward_core::hardening::commission`, with the real keychain. An SNTP server on 127.0.0.1:123
+//! (this process, when it may bind there) answers the NTP check.
+//!
+//! It prints the wall time, the HTTP round trips each camera received (camsim counts them), the
+//! sequential round-trip minimum (the most round trips one camera needed × the latency: no
+//! schedule can beat that critical path) and the ratio of wall time to it. Targets of issue 5:
+//! ≤ 60 s wall for 100 cameras, ratio ≤ 1.5.
+//!
+//! `dbus-run-session -- sh -c 'printf pw | gnome-keyring-daemon --unlock --components=secrets;
+//! cargo bench -p camward-cli --bench commission -- [CAMERAS] [CONCURRENCY]'`
+#![allow(clippy::unwrap_used)] // Bench code: a failed unwrap is a failed run.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use camsim::InitialState;
+use camward_core::credentials::Vault;
+use camward_core::hardening::commission::{commission_all, CommissionOptions};
+use camward_core::hardening::Status;
+use common::{fleet, runtime, TestVault};
+
+const LATENCY_MS: u64 = 20;
+
+/// The real keychain, with every call counted and timed (the keychain daemon serves one call at
+/// a time, so its total time is a floor under the wall time that no concurrency removes).
+#[derive(Debug)]
+struct Timed {
+    inner: camward_vault::Keychain,
+    calls: std::sync::atomic::AtomicU64,
+    nanos: std::sync::atomic::AtomicU64,
+}
+
+impl Timed {
+    fn time<T>(&self, f: impl FnOnce() -> T) -> T {
+        let started = Instant::now();
+        let out = f();
+        self.calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.nanos.fetch_add(
+            started.elapsed().as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        out
+    }
+}
+
+impl camward_vault::SecretStore for Timed {
+    fn get(
+        &self,
+        key: &camward_vault::CredentialKey,
+    ) -> Result<Option<camward_vault::Sensitive<String>>, camward_vault::VaultError> {
+        self.time(|| self.inner.get(key))
+    }
+    fn set(
+        &self,
+        key: &camward_vault::CredentialKey,
+        secret: &camward_vault::Sensitive<String>,
+    ) -> Result<(), camward_vault::VaultError> {
+        self.time(|| self.inner.set(key, secret))
+    }
+    fn delete(&self, key: &camward_vault::CredentialKey) -> Result<(), camward_vault::VaultError> {
+        self.time(|| self.inner.delete(key))
+    }
+}
+
+/// Answers SNTP requests on 127.0.0.1:123 from a thread, if this process may bind there.
+fn serve_ntp() -> bool {
+    let Ok(socket) = std::net::UdpSocket::bind("127.0.0.1:123") else {
+        return false;
+    };
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok((n, from)) = socket.recv_from(&mut buf) {
+            if n < 48 || buf[0] & 0x07 != 3 {
+                continue;
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap();
+            let secs = (now.as_secs() + 2_208_988_800) as u32;
+            let frac = ((u64::from(now.subsec_nanos()) << 32) / 1_000_000_000) as u32;
+            let mut stamp = [0u8; 8];
+            stamp[..4].copy_from_slice(&secs.to_be_bytes());
+            stamp[4..].copy_from_slice(&frac.to_be_bytes());
+            let mut reply = [0u8; 48];
+            reply[0] = (buf[0] & 0x38) | 0x04;
+            reply[1] = 2;
+            reply[3] = 0xec;
+            reply[12..16].copy_from_slice(b"LOCL");
+            reply[16..24].copy_from_slice(&stamp);
+            reply[24..32].copy_from_slice(&buf[40..48]);
+            reply[32..40].copy_from_slice(&stamp);
+            reply[40..48].copy_from_slice(&stamp);
+            let _ = socket.send_to(&reply, from);
+        }
+    });
+    true
+}
+
+fn main() {
+    let numbers: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let cameras = numbers.first().copied().unwrap_or(100);
+    let concurrency = numbers.get(1).copied().unwrap_or(cameras);
+    let Some(test_vault) = TestVault::new_or_skip("commbench") else {
+        return;
+    };
+    let ntp = serve_ntp();
+    let rt = runtime();
+    let fleet = fleet(&rt, cameras, InitialState::Factory, LATENCY_MS);
+    let urls: Vec<String> = fleet.cameras().iter().map(|c| c.device_url()).collect();
+    let plan = camward_policy::plan::parse(
+        "site = \"Bench\"\nlevel = \"standard\"\n[time]\nntp = [\"127.0.0.1\"]\n[access]\nallowed_hosts = [\"127.0.0.0/8\"]\n[services]\nkeep = [\"https\", \"rtsp\"]\n[certificates]\npolicy = \"site-ca\"\n[controls]\nskip = [\"ports-changed\"]\n",
+    )
+    .unwrap();
+    let inventory = camward_vault::Inventory::open(test_vault.db()).unwrap();
+    let store = Arc::new(Timed {
+        inner: test_vault.keychain(),
+        calls: 0.into(),
+        nanos: 0.into(),
+    });
+    let ledger = camward_vault::CredentialLedger::new(store.clone(), &inventory);
+    let vault = Vault { ledger, inventory };
+    let options = CommissionOptions {
+        plan: &plan,
+        user: "admin",
+        dry_run: false,
+        outside: false,
+        firmware: None,
+    };
+    let started = Instant::now();
+    let results = rt.block_on(commission_all(
+        &vault,
+        &urls,
+        &options,
+        concurrency,
+        &|_| {},
+    ));
+    let wall = started.elapsed();
+
+    let mut failed = 0;
+    let mut time_synced = 0;
+    let mut filtered = 0;
+    for (url, r) in &results {
+        match r {
+            Ok(c) => {
+                let after = c.after.as_ref().unwrap();
+                let passed = |id: &str| {
+                    after
+                        .findings
+                        .iter()
+                        .any(|f| f.control == id && f.status == Status::Pass)
+                };
+                time_synced += usize::from(passed("time-sync"));
+                filtered += usize::from(passed("host-restriction"));
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{url}: {} [{}]", e.message, e.code);
+            }
+        }
+    }
+    let requests: Vec<u64> = fleet
+        .cameras()
+        .iter()
+        .map(camsim::SimCamera::requests)
+        .collect();
+    let most = requests.iter().copied().max().unwrap_or(0);
+    let least = requests.iter().copied().min().unwrap_or(0);
+    let minimum = most as f64 * LATENCY_MS as f64 / 1000.0;
+    println!("commission benchmark: {cameras} factory-fresh cameras, {LATENCY_MS} ms per request, concurrency {concurrency}, level standard");
+    println!(
+        "  wall:                          {:.1} s",
+        wall.as_secs_f64()
+    );
+    println!(
+        "  cameras commissioned:          {}/{cameras} ({failed} failed)",
+        cameras - failed
+    );
+    println!(
+        "  time-sync pass after:          {time_synced}/{cameras}{}",
+        if ntp {
+            ""
+        } else {
+            " (no SNTP server: could not bind 127.0.0.1:123)"
+        }
+    );
+    println!("  host-restriction pass after:   {filtered}/{cameras}");
+    println!("  round trips per camera:        {least}–{most}");
+    println!(
+        "  sequential round-trip minimum: {minimum:.2} s (most round trips × {LATENCY_MS} ms)"
+    );
+    println!(
+        "  wall / minimum:                {:.2}×",
+        wall.as_secs_f64() / minimum.max(1e-9)
+    );
+    let calls = store.calls.load(std::sync::atomic::Ordering::Relaxed);
+    let keychain_s = store.nanos.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9;
+    println!("  keychain calls:                {calls} ({:.1} per camera), {keychain_s:.1} s in them summed over tasks", calls as f64 / cameras as f64);
+    rt.block_on(fleet.shutdown());
+}
