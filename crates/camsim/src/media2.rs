@@ -173,6 +173,7 @@ pub fn access_class(op: &str) -> Option<AccessClass> {
         "GetServiceCapabilities" => AccessClass::PreAuth,
         "GetProfiles"
         | "GetStreamUri"
+        | "GetSnapshotUri"
         | "GetVideoEncoderConfigurations"
         | "GetAudioEncoderConfigurations" => AccessClass::ReadMedia,
         "AddConfiguration"
@@ -195,7 +196,7 @@ pub fn handle(
     match op {
         "GetServiceCapabilities" => Ok(respond(
             op,
-            "<tr2:Capabilities SnapshotUri=\"false\" Rotation=\"false\" OSD=\"false\">\
+            "<tr2:Capabilities SnapshotUri=\"true\" Rotation=\"false\" OSD=\"false\">\
              <tr2:ProfileCapabilities MaximumNumberOfProfiles=\"2\" \
              ConfigurationsSupported=\"VideoSource VideoEncoder AudioSource AudioEncoder\"/>\
              <tr2:StreamingCapabilities RTSPStreaming=\"true\" RTPMulticast=\"true\" RTP_RTSP_TCP=\"true\" \
@@ -207,6 +208,13 @@ pub fn handle(
             let token = required_text(payload, "ProfileToken")?;
             media.profile_mut(&token)?;
             let uri = stream_uri(&protocol, &token, host, rtsp_port)?;
+            Ok(respond(op, &format!("<tr2:Uri>{}</tr2:Uri>", escape(&uri))))
+        }
+        "GetSnapshotUri" => {
+            let token = required_text(payload, "ProfileToken")?;
+            media.profile_mut(&token)?;
+            // One JPEG for every profile, served by the camera's HTTP listener.
+            let uri = format!("http://{host}{}", crate::settings_page::SNAPSHOT_PATH);
             Ok(respond(op, &format!("<tr2:Uri>{}</tr2:Uri>", escape(&uri))))
         }
         "GetVideoEncoderConfigurations" => {

@@ -282,6 +282,11 @@ fn media2_messages_are_schema_valid() {
     ] {
         m.tr2(&mut media, "GetStreamUri", &format!("<tr2:Protocol>{protocol}</tr2:Protocol><tr2:ProfileToken>profile_1</tr2:ProfileToken>"));
     }
+    m.tr2(
+        &mut media,
+        "GetSnapshotUri",
+        "<tr2:ProfileToken>profile_1</tr2:ProfileToken>",
+    );
     m.tr2(&mut media, "GetVideoEncoderConfigurations", "");
     m.tr2(
         &mut media,

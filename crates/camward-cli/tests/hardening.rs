@@ -332,3 +332,75 @@ fn commission_refuses_a_host_filter_that_locks_this_computer_out_and_an_ntp_serv
     let trail = text(&vault.run(&["inventory", "show", &url], None).stdout);
     assert!(trail.contains("hardening.audit"), "{trail}");
 }
+
+#[test]
+fn a_guided_step_turns_to_pass_only_after_the_person_did_it_on_the_camera_page() {
+    let Some(vault) = TestVault::new_or_skip("auditguest") else {
+        return;
+    };
+    let rt = runtime();
+    // A Canon camera out of the box serves its snapshot to guests (anonymous viewers).
+    let fleet = rt
+        .block_on(camsim::Fleet::start(camsim::FleetConfig {
+            cameras: 1,
+            state: InitialState::Configured,
+            flavour: camsim::Flavour::Canon,
+            admin: Some(("admin".into(), FACTORY_ADMIN_PASSWORD.into())),
+            ..camsim::FleetConfig::default()
+        }))
+        .unwrap();
+    let url = fleet.cameras()[0].device_url();
+    vault.set_password(&url, "admin", FACTORY_ADMIN_PASSWORD);
+    let urls = [url.clone()];
+    let (cards, _) = audit(&vault, &urls, &["--level", "entry"]);
+    let f = findings(&cards[&url]);
+    assert_eq!(f["guest-off"].0, "fail", "{:?}", f["guest-off"]);
+    assert!(
+        f["guest-off"].1.contains("served to anyone"),
+        "{:?}",
+        f["guest-off"]
+    );
+    let card = &cards[&url];
+    let fix = card["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["control"] == "guest-off")
+        .unwrap()["fix"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        fix.contains("[User Management] > [User Authority]"),
+        "Canon's menu path: {fix}"
+    );
+
+    // The person clicks on the camera's settings page (Canon has no API for it).
+    rt.block_on(async {
+        let http =
+            camward_vendors::VendorHttp::new(&url)
+                .unwrap()
+                .login(camward_onvif::Credentials::new(
+                    "admin",
+                    FACTORY_ADMIN_PASSWORD,
+                ));
+        let r = http
+            .send_authenticated(
+                "POST",
+                "/admin/settings",
+                Some("application/x-www-form-urlencoded"),
+                b"guest_access=off".to_vec(),
+            )
+            .await
+            .unwrap();
+        assert!(r.status < 300, "settings page: {}", r.status);
+    });
+    let (cards, _) = audit(&vault, &urls, &["--level", "entry"]);
+    let f = findings(&cards[&url]);
+    assert_eq!(f["guest-off"].0, "pass", "{:?}", f["guest-off"]);
+    assert!(
+        f["guest-off"].1.contains("snapshot"),
+        "{:?}",
+        f["guest-off"]
+    );
+}

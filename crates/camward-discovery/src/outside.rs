@@ -454,6 +454,28 @@ pub async fn onvif_auth_schemes(url: &str, timeout: Duration) -> Result<Vec<Stri
     .await
 }
 
+/// Sends `GET url` without credentials and returns the status: 200 means anyone may fetch it
+/// (a snapshot a guest can see), 401 / 403 that it is refused.
+pub async fn anonymous_get_status(url: &str, timeout: Duration) -> Result<u16, OutsideError> {
+    let transport = ReqwestTransport::new(&HttpConfig {
+        connect_timeout: timeout,
+        request_timeout: timeout,
+        max_response_bytes: MAX_HTTP_BODY,
+        trust: None,
+    })?;
+    let response = transport
+        .request(
+            "GET",
+            HttpRequest {
+                url: url.to_owned(),
+                headers: Vec::new(),
+                body: Vec::new(),
+            },
+        )
+        .await?;
+    Ok(response.status)
+}
+
 async fn get_auth_schemes(
     url: &str,
     timeout: Duration,

@@ -103,6 +103,14 @@ pub fn write_get_stream_uri(protocol: StreamProtocol, profile_token: &str) -> St
     p.finish(root)
 }
 
+/// GetSnapshotUri (Media2 §5.2.9): the HTTP URL of a JPEG of the profile's video.
+pub fn write_get_snapshot_uri(profile_token: &str) -> String {
+    let root = "tr2:GetSnapshotUri";
+    let mut p = Payload::new(root, MEDIA);
+    p.leaf("tr2:ProfileToken", profile_token);
+    p.finish(root)
+}
+
 fn parse_multicast(node: Node<'_, '_>) -> Result<Multicast, OnvifError> {
     Ok(Multicast {
         address: parse_ip_address(req_child(node, TT, "Address")?)?,
@@ -159,6 +167,15 @@ pub fn parse_stream_uri(node: Node<'_, '_>) -> Result<String, OnvifError> {
 }
 
 impl<T: Transport> Camera<T> {
+    /// GetSnapshotUri for one profile.
+    pub async fn get_snapshot_uri(&self, profile_token: &str) -> Result<String, OnvifError> {
+        let payload = write_get_snapshot_uri(profile_token);
+        let reply = self
+            .call(Service::Media2, "GetSnapshotUri", &payload, false)
+            .await?;
+        reply.with_payload(parse_stream_uri)
+    }
+
     /// GetProfiles (all profiles, all configurations).
     pub async fn get_profiles(&self) -> Result<Vec<Profile>, OnvifError> {
         let reply = self

@@ -243,6 +243,7 @@ fn requests() -> Vec<(&'static str, String)> {
             "get_stream_uri_unicast",
             media2::write_get_stream_uri(StreamProtocol::RtspUnicast, TRICKY),
         ),
+        ("get_snapshot_uri", media2::write_get_snapshot_uri(TRICKY)),
     ]
 }
 

@@ -119,6 +119,8 @@ fn make_of(manufacturer: &str) -> Make {
 struct Outside {
     /// Anonymous GetDeviceInformation answered.
     anonymous_onvif: Option<bool>,
+    /// The snapshot URL (Media2 GetSnapshotUri) and the status an anonymous GET of it got.
+    anonymous_snapshot: Option<(String, Result<u16, String>)>,
     /// Schemes of the HTTP 401 on the device service.
     http_schemes: Option<Result<Vec<String>, String>>,
     /// Schemes of the RTSP DESCRIBE 401 (None: not checked; Some(Err): RTSP did not answer).
@@ -257,6 +259,18 @@ async fn audit_camera(
         interfaces: camera.get_network_interfaces().await,
         access_log: camera.get_system_log(SystemLogType::Access).await,
     };
+    // A guest sees snapshots: fetch the camera's own snapshot URL without credentials.
+    if let Ok(profiles) = camera.get_profiles().await {
+        if let Some(profile) = profiles.first() {
+            if let Ok(uri) = camera.get_snapshot_uri(&profile.token).await {
+                let status = outside::anonymous_get_status(&uri, OUTSIDE_TIMEOUT)
+                    .await
+                    .map_err(|e| e.to_string());
+                seen.anonymous_snapshot = Some((uri, status));
+            }
+        }
+    }
+
     if options.outside {
         if let Some(ip) = host_of(&url) {
             let rtsp_port = reads
@@ -504,11 +518,19 @@ fn check(info: &ControlInfo, ctx: &Ctx<'_>) -> Finding {
                 finding(id, Status::Fail, format!("accounts: {}; {why}: {}", listed.join(", "), names.join(", ")), Some("remove them or lower their role (ONVIF DeleteUsers / SetUser)".into()))
             }
         }
-        "guest-off" => match ctx.seen.anonymous_onvif {
-            Some(false) => finding(id, Status::Pass, "an anonymous GetDeviceInformation was refused", None),
-            Some(true) => finding(id, Status::Fail, "the camera answered GetDeviceInformation without credentials", ctx.menu(info).or(Some("create an administrator; clear every anonymous privilege".into()))),
-            None => finding(id, Status::Unknown, "not probed", None),
-        },
+        "guest-off" => {
+            let onvif = match ctx.seen.anonymous_onvif {
+                Some(true) => return finding(id, Status::Fail, "the camera answered GetDeviceInformation without credentials", ctx.menu(info).or(Some("create an administrator; clear every anonymous privilege".into()))),
+                Some(false) => "an anonymous GetDeviceInformation was refused",
+                None => return finding(id, Status::Unknown, "not probed", None),
+            };
+            match &ctx.seen.anonymous_snapshot {
+                Some((uri, Ok(200))) => finding(id, Status::Fail, format!("{onvif}, but the snapshot {uri} is served to anyone (guest access)"), ctx.menu(info).or(Some("clear the guest (anonymous viewer) privileges".into()))),
+                Some((uri, Ok(status))) => finding(id, Status::Pass, format!("{onvif}; an anonymous GET of the snapshot {uri} got {status}"), None),
+                Some((uri, Err(e))) => finding(id, Status::Pass, format!("{onvif}; the snapshot {uri} did not answer ({e})"), None),
+                None => finding(id, Status::Pass, format!("{onvif} (the camera offers no snapshot URL)"), None),
+            }
+        }
         "digest-auth" => {
             let http = match &ctx.seen.http_schemes {
                 Some(Ok(s)) => s.clone(),
