@@ -555,10 +555,22 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
             }
             CredentialsAction::Forget { url, user } => {
                 let key = CredentialKey::new(camward_core::camera_key(&url), &user);
-                config
-                    .keychain
-                    .delete(&key)
+                // Every slot (current, pending, previous) and the inventory's pointer to it, so that
+                // nothing (an escrow export, an audit) goes looking for a password that is gone.
+                let vault = config.vault()?;
+                vault
+                    .ledger
+                    .forget(&key)
                     .map_err(|e| local_error(e.code(), &url, "forget credential", e.to_string()))?;
+                let inv = |e: camward_vault::InventoryError| {
+                    local_error(e.code(), &url, "update the inventory", e.to_string())
+                };
+                if let Some(mut record) = vault.inventory.camera(&key.camera).map_err(inv)? {
+                    if record.credential.as_ref() == Some(&key) {
+                        record.credential = None;
+                        vault.inventory.upsert_camera(&record).map_err(inv)?;
+                    }
+                }
                 writeln!(out, "removed the password for {key} from the OS keychain")
                     .map_err(write_err)?;
             }
