@@ -891,6 +891,14 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
                     "no network interface with an IPv4 address to scan".into(),
                 ));
             }
+            if !timeout.is_finite() {
+                return Err(local_error(
+                    "invalid_timeout",
+                    "-",
+                    "read options",
+                    format!("--timeout must be a number of seconds, not {timeout}"),
+                ));
+            }
             let options = camward_core::discover::DiscoverOptions {
                 methods,
                 wait: std::time::Duration::from_secs_f64(timeout.clamp(0.2, 120.0)),
@@ -1209,11 +1217,37 @@ fn commission_report(
     for (camera, result) in results {
         match result {
             Ok(c) if json => {
+                if c.steps
+                    .iter()
+                    .any(|s| matches!(s.outcome, Outcome::Failed { .. }))
+                {
+                    worst = worst.max(4);
+                }
+                if c.first_admin
+                    .as_deref()
+                    .is_some_and(|a| a.contains("waiting for a person"))
+                {
+                    worst = worst.max(6);
+                }
                 let line = serde_json::to_string(c)
                     .map_err(|e| local_error("output", "-", "encode", e.to_string()))?;
                 writeln!(out, "{line}").map_err(write_err)?;
             }
             Ok(c) => {
+                // A step that failed is the camera refusing (4); a first admin that waits for a
+                // person is a guided step (6), as with init-admin.
+                if c.steps
+                    .iter()
+                    .any(|s| matches!(s.outcome, Outcome::Failed { .. }))
+                {
+                    worst = worst.max(4);
+                }
+                if c.first_admin
+                    .as_deref()
+                    .is_some_and(|a| a.contains("waiting for a person"))
+                {
+                    worst = worst.max(6);
+                }
                 let score = |s: &Option<camward_core::hardening::Scorecard>| {
                     s.as_ref()
                         .map_or_else(|| "-".into(), |s| format!("{}%", s.score()))

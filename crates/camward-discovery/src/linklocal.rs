@@ -326,6 +326,14 @@ pub async fn arp_sweep(
     let targets: Vec<Ipv4Addr> = config.range.hosts().filter(|ip| *ip != our_ip).collect();
     progress.total.store(targets.len(), Ordering::Relaxed);
     let stop = Arc::new(AtomicBool::new(false));
+    // Stops the listening thread however this future ends, cancelled (dropped) included.
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let _stop_guard = StopOnDrop(Arc::clone(&stop));
 
     // The receiver runs on a thread of its own (the datalink read blocks, with a short timeout).
     let listening = {

@@ -60,10 +60,17 @@ fn group_socket(interface: Ipv4Addr) -> std::io::Result<tokio::net::UdpSocket> {
 pub fn sighting(endpoint: &Endpoint, from: SocketAddr) -> Sighting {
     let scopes = ScopeInfo::from_scopes(&endpoint.scopes);
     let mut s = Sighting::new(Method::WsDiscovery);
-    s.ip = match from {
+    // The address the device gives in its XAddrs, else where the datagram came from (a device
+    // with several addresses may answer from another one).
+    let from_xaddrs = endpoint.xaddrs.iter().find_map(|x| {
+        let rest = x.split_once("://")?.1;
+        let authority = rest.split('/').next()?;
+        authority.split(':').next()?.parse::<Ipv4Addr>().ok()
+    });
+    s.ip = from_xaddrs.or(match from {
         SocketAddr::V4(v4) => Some(*v4.ip()),
         SocketAddr::V6(_) => None,
-    };
+    });
     s.urls.clone_from(&endpoint.xaddrs);
     s.endpoint = Some(endpoint.address.clone());
     s.model = scopes.hardware;
@@ -89,7 +96,14 @@ pub async fn scan(
     found: Sightings,
 ) -> std::io::Result<ScanStats> {
     let socket = probe_socket(interface)?;
-    let group = group_socket(interface)?;
+    // Hello/Bye need port 3702 (shared); if something holds it exclusively, probe without them.
+    let group = match group_socket(interface) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            tracing::warn!(%interface, error = %e, "WS-Discovery: cannot listen for Hello/Bye; probing only");
+            None
+        }
+    };
     let probe = Probe::new();
     let message = probe.to_xml();
     let mut stats = ScanStats::default();
@@ -104,7 +118,12 @@ pub async fn scan(
         let until = resend.map_or(deadline, |r| r.min(deadline));
         let received = tokio::select! {
             r = socket.recv_from(&mut buf) => r.map(|(n, from)| (&buf[..n], from, false)),
-            r = group.recv_from(&mut gbuf) => r.map(|(n, from)| (&gbuf[..n], from, true)),
+            r = async {
+                match &group {
+                    Some(g) => g.recv_from(&mut gbuf).await,
+                    None => std::future::pending().await,
+                }
+            } => r.map(|(n, from)| (&gbuf[..n], from, true)),
             () = tokio::time::sleep_until(until) => {
                 if Some(until) == resend {
                     socket.send_to(message.as_bytes(), GROUP).await?;

@@ -115,11 +115,11 @@ impl Lab {
         ip(&["netns", "add", ns]);
         self.namespaces.push(ns.to_owned());
         let (inside, outside) = (format!("{ns}0"), format!("{ns}1"));
+        // Created inside the namespaces, never in the machine's own.
         ip(&[
-            "link", "add", &inside, "type", "veth", "peer", "name", &outside,
+            "-n", &switch, "link", "add", &outside, "type", "veth", "peer", "name", &inside,
+            "netns", ns,
         ]);
-        ip(&["link", "set", &inside, "netns", ns]);
-        ip(&["link", "set", &outside, "netns", &switch]);
         ip(&[
             "-n", &switch, "link", "set", &outside, "master", "br0", "up",
         ]);

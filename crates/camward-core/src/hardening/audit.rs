@@ -46,9 +46,21 @@ pub struct AuditOptions<'a> {
 /// SHA-256 digests of the passwords of the cameras Camward knows, kept in memory for one batch
 /// of audits (never written anywhere): each camera's password is read from the keychain once,
 /// and each audit updates its own camera's entry with what it read.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct PeerDigests {
     known: std::sync::Mutex<Option<Digests>>,
+}
+
+impl std::fmt::Debug for PeerDigests {
+    // Digests of passwords are secrets too: only how many.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self
+            .known
+            .lock()
+            .map(|k| k.as_ref().map_or(0, std::collections::BTreeMap::len))
+            .unwrap_or(0);
+        write!(f, "PeerDigests({n} cameras)")
+    }
 }
 
 /// Password digests by (camera key, user).
@@ -125,10 +137,12 @@ struct Outside {
     http_schemes: Option<Result<Vec<String>, String>>,
     /// Schemes of the RTSP DESCRIBE 401 (None: not checked; Some(Err): RTSP did not answer).
     rtsp_schemes: Option<Result<Vec<String>, String>>,
-    /// The FTP banner on TCP 21 (None inside: closed).
-    ftp: Option<Option<String>>,
-    /// sysDescr over SNMP v2c "public" (None inside: no answer).
-    snmp: Option<Option<String>>,
+    /// The FTP greeting on TCP 21 (None inside: none read).
+    ftp: Option<Result<Option<String>, String>>,
+    /// Whether TCP 21 accepts a connection.
+    ftp_open: Option<bool>,
+    /// sysDescr over SNMP v2c "public" (Ok(None): no answer; Err: the check failed).
+    snmp: Option<Result<Option<String>, String>>,
     /// Camera ports that accept a TCP connection.
     open_ports: Option<Vec<u16>>,
 }
@@ -288,12 +302,17 @@ async fn audit_camera(
                     .map_err(|e| e.to_string()),
                 None => Err("the camera lists no RTSP server".into()),
             });
-            seen.ftp = Some(outside::ftp_banner(ip, 21, OUTSIDE_TIMEOUT).await);
+            let ftp_open = outside::tcp_open(ip, 21, OUTSIDE_TIMEOUT).await;
+            seen.ftp_open = Some(ftp_open);
+            seen.ftp = Some(Ok(if ftp_open {
+                outside::ftp_banner(ip, 21, OUTSIDE_TIMEOUT).await
+            } else {
+                None
+            }));
             seen.snmp = Some(
                 outside::snmp_v2c_answers(ip, 161, "public", OUTSIDE_TIMEOUT)
                     .await
-                    .ok()
-                    .flatten(),
+                    .map_err(|e| e.to_string()),
             );
             let mut open_ports = Vec::new();
             for port in EXPOSURE_PORTS {
@@ -547,7 +566,7 @@ fn check(info: &ControlInfo, ctx: &Ctx<'_>) -> Finding {
             }
             match &ctx.seen.rtsp_schemes {
                 None => finding(id, Status::Pass, format!("HTTP 401 offers {} (RTSP not checked: run with outside verification)", http.join(", ")), None),
-                Some(Err(e)) => finding(id, Status::Pass, format!("HTTP 401 offers {}; RTSP: {e}", http.join(", ")), None),
+                Some(Err(e)) => finding(id, Status::Unknown, format!("HTTP 401 offers {}; the RTSP challenge could not be read: {e}", http.join(", ")), None),
                 Some(Ok(rtsp)) if basic(rtsp) || !digest_offered(rtsp) => finding(id, Status::Fail, format!("HTTP 401 offers {}; RTSP DESCRIBE 401 offers {}", http.join(", "), rtsp.join(", ")), ctx.menu(info).or(Some("set the RTSP authentication method to Digest".into()))),
                 Some(Ok(rtsp)) => finding(id, Status::Pass, format!("HTTP 401 offers {}; RTSP DESCRIBE 401 offers {}", http.join(", "), rtsp.join(", ")), None),
             }
@@ -683,14 +702,16 @@ fn check(info: &ControlInfo, ctx: &Ctx<'_>) -> Finding {
             }
         }
         "easy-ip-setup-limited" if ctx.make != Make::IPro => finding(id, Status::NotApplicable, "Easy IP Setup is i-PRO's protocol", None),
-        "ftp-server-off" => match &ctx.seen.ftp {
-            Some(None) => finding(id, Status::Pass, "TCP 21 is closed", None),
-            Some(Some(banner)) => finding(id, Status::Fail, format!("an FTP server answers on TCP 21: {banner:?}"), ctx.menu(info).or(Some("turn the FTP server off".into()))),
-            None => manual(info, ctx, "not verified from outside (run with outside verification)"),
+        "ftp-server-off" => match (&ctx.seen.ftp, ctx.seen.ftp_open) {
+            (Some(Ok(Some(banner))), _) => finding(id, Status::Fail, format!("an FTP server answers on TCP 21: {banner:?}"), ctx.menu(info).or(Some("turn the FTP server off".into()))),
+            (Some(_), Some(false)) => finding(id, Status::Pass, "TCP 21 is closed", None),
+            (Some(_), Some(true)) => finding(id, Status::Unknown, "TCP 21 accepts connections but sent no FTP greeting", None),
+            _ => manual(info, ctx, "not verified from outside (run with outside verification)"),
         },
         "snmp-v3" => match &ctx.seen.snmp {
-            Some(None) => finding(id, Status::Pass, "no answer to an SNMP v2c get with community \"public\" on UDP 161", None),
-            Some(Some(descr)) => finding(id, Status::Fail, format!("SNMP v2c answers with community \"public\": {descr:?}"), ctx.menu(info).or(Some("turn SNMP v1/v2c off; use v3 if SNMP is needed".into()))),
+            Some(Ok(None)) => finding(id, Status::Pass, "no answer to an SNMP v2c get with community \"public\" on UDP 161", None),
+            Some(Ok(Some(descr))) => finding(id, Status::Fail, format!("SNMP v2c answers with community \"public\": {descr:?}"), ctx.menu(info).or(Some("turn SNMP v1/v2c off; use v3 if SNMP is needed".into()))),
+            Some(Err(e)) => finding(id, Status::Unknown, format!("the SNMP v2c check failed: {e}"), None),
             None => manual(info, ctx, "not verified from outside (run with outside verification)"),
         },
         "exposure" => match &ctx.seen.open_ports {

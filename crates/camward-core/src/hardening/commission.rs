@@ -445,10 +445,23 @@ async fn apply(
                 Err(e) => return failed(onvif_error(url, "GetUsers", e)),
             };
             let kept = plan.users();
+            if kept.is_empty() {
+                return Outcome::Refused {
+                    reason: "the site plan lists no [users] to keep: Camward deletes accounts only against a plan's list (a recorder's account may be among them)".into(),
+                };
+            }
+            // Never an account whose password Camward holds: someone relies on it.
+            let held = |name: &str| {
+                vault
+                    .ledger
+                    .current(&CredentialKey::new(key.camera.clone(), name))
+                    .is_ok_and(|p| p.is_some())
+            };
             let extra: Vec<&str> = users
                 .iter()
                 .map(|u| u.username.as_str())
                 .filter(|name| *name != options.user && !kept.iter().any(|k| k.name == *name))
+                .filter(|name| !held(name))
                 .collect();
             if extra.is_empty() {
                 return Outcome::Guided { step: "lower the roles the site plan does not give (ONVIF SetUser)".into() };
