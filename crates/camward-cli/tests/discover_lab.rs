@@ -304,6 +304,40 @@ fn a_camera_with_mdns_turned_off_is_no_longer_found_by_mdns_but_still_by_the_swe
     );
 }
 
+#[test]
+fn a_laptop_with_no_address_at_all_is_told_the_fix_and_can_take_one() {
+    // An installer's laptop on an isolated switch of factory-fresh cameras: no DHCP, no address.
+    let Some(mut lab) = Lab::with_laptop_addresses(&[]) else {
+        return;
+    };
+    let cam = lab.camera("generic", "factory", Address::AutoIp, &["--ws-discovery"]);
+    let interface = lab.laptop_interface();
+    let out = lab.camward(&["discover", "--list-interfaces"], None);
+    assert!(
+        common::text(&out.stdout).contains(&interface),
+        "an interface without an address is still listed: {}",
+        common::text(&out.stdout)
+    );
+    let (found, said) = discover(&lab, &["--timeout", "0.5", "--sweep-rate", "20000"]);
+    assert!(found.is_empty(), "{found:#?}");
+    assert!(said.contains("[no_ipv4_address]"), "{said}");
+    assert!(said.contains("[no_link_local_address]"), "{said}");
+    assert!(said.contains("sudo ip addr add 169.254."), "{said}");
+
+    let (found, said) = discover(
+        &lab,
+        &[
+            "--method",
+            "link-local",
+            "--sweep-rate",
+            "20000",
+            "--add-link-local",
+        ],
+    );
+    assert_eq!(found.len(), 1, "{found:#?}\n{said}");
+    assert_eq!(found[0]["mac"], cam["mac"]);
+}
+
 /// Run by the tests above inside the laptop namespace (this same test binary, re-executed under
 /// `ip netns exec`): logs in to the camera at `$CAMWARD_LAB_SILENCE` (as `admin` over ONVIF, `root` over
 /// VAPIX) with the password on stdin and turns `$CAMWARD_LAB_SILENCE_METHOD` off: WS-Discovery with ONVIF

@@ -39,7 +39,9 @@ pub struct Interface {
     pub loopback: bool,
 }
 
-/// The interfaces of this machine that have an IPv4 address.
+/// The interfaces of this machine that are up or have an IPv4 address, with their IPv4
+/// addresses (an interface that is up without any address is listed too: a laptop on an
+/// isolated switch of factory-fresh cameras, where only a link-local address of its own helps).
 pub fn interfaces() -> Result<Vec<Interface>, CoreError> {
     let all = if_addrs::get_if_addrs().map_err(|e| CoreError {
         code: "interfaces".into(),
@@ -56,6 +58,17 @@ pub fn interfaces() -> Result<Vec<Interface>, CoreError> {
                 loopback: i.is_loopback(),
             });
             entry.addresses.push(v4);
+        }
+    }
+    for link in pnet_datalink::interfaces() {
+        if link.is_up() && !link.is_loopback() && link.mac.is_some() {
+            by_name
+                .entry(link.name.clone())
+                .or_insert_with(|| Interface {
+                    name: link.name.clone(),
+                    addresses: Vec::new(),
+                    loopback: false,
+                });
         }
     }
     Ok(by_name.into_values().collect())
@@ -76,7 +89,7 @@ pub fn choose(names: &[String]) -> Result<Vec<Interface>, CoreError> {
                 .ok_or_else(|| CoreError {
                     code: "unknown_interface".into(),
                     message: format!(
-                        "no interface {name} with an IPv4 address; these have one: {}",
+                        "no interface {name} that is up; these are: {}",
                         all.iter()
                             .map(|i| i.name.as_str())
                             .collect::<Vec<_>>()
@@ -423,6 +436,31 @@ pub async fn discover(
     let mut sweeps: Vec<Arc<SweepProgress>> = Vec::new();
     let wait = options.wait;
     for interface in interfaces {
+        let listening: Vec<&Method> = methods
+            .iter()
+            .filter(|m| **m != Method::LinkLocal)
+            .collect();
+        if interface.addresses.is_empty() && !listening.is_empty() {
+            let names: Vec<&str> = listening.iter().map(|m| m.name()).collect();
+            let suggestion = linklocal::suggested_address(
+                std::fs::read_to_string(format!("/sys/class/net/{}/address", interface.name))
+                    .unwrap_or_default()
+                    .trim()
+                    .as_bytes(),
+            );
+            warn(
+                &reports,
+                &interface.name,
+                *listening[0],
+                "no_ipv4_address",
+                format!(
+                    "{} has no IPv4 address, so {} cannot run on it; {}",
+                    interface.name,
+                    names.join(", "),
+                    linklocal::fix_for_missing_address(&interface.name, suggestion)
+                ),
+            );
+        }
         for method in &methods {
             let name = interface.name.clone();
             if *method == Method::LinkLocal {

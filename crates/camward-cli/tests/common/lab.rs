@@ -60,6 +60,15 @@ impl Lab {
 
     /// A lab; `link_local` false leaves the laptop without a 169.254 address.
     pub fn with_laptop_link_local(link_local: bool) -> Option<Lab> {
+        if link_local {
+            Self::with_laptop_addresses(&["10.77.0.1/24", "169.254.10.1/16"])
+        } else {
+            Self::with_laptop_addresses(&["10.77.0.1/24"])
+        }
+    }
+
+    /// A lab whose laptop interface holds `addresses` (none: a laptop on an isolated switch).
+    pub fn with_laptop_addresses(addresses: &[&str]) -> Option<Lab> {
         let root = Command::new("id")
             .arg("-u")
             .output()
@@ -100,11 +109,7 @@ impl Lab {
         ip(&["-n", &switch, "link", "set", "br0", "up"]);
         let laptop = lab.laptop.clone();
         let cameras = lab.cameras.clone();
-        let mut laptop_addresses = vec!["10.77.0.1/24"];
-        if link_local {
-            laptop_addresses.push("169.254.10.1/16");
-        }
-        lab.plug(&laptop, &laptop_addresses);
+        lab.plug(&laptop, addresses);
         lab.plug(&cameras, &["169.254.20.1/16", "169.254.20.2/16"]);
         Some(lab)
     }
