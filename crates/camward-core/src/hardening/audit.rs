@@ -215,6 +215,16 @@ async fn audit_camera(
     options: &AuditOptions<'_>,
 ) -> Result<Scorecard, CoreError> {
     let key = CredentialKey::new(crate::camera_key(&url), user);
+    // An interrupted change leaves it open which password the camera has: logging in with either
+    // could be a failed login. Finishing it is the credential lifecycle's job.
+    if vault.ledger.pending().is_ok_and(|p| p.contains(&key)) {
+        return Err(CoreError {
+            code: "credential_change_in_progress".into(),
+            message: format!("a password change for {user} on this camera was interrupted; finish it first with: camward rotate --resume (or camward init-admin {url} --confirm for a guided first admin)"),
+            camera: url.clone(),
+            step: "check the credential".into(),
+        });
+    }
     let password = vault
         .ledger
         .current(&key)
