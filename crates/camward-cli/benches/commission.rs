@@ -73,32 +73,7 @@ fn serve_ntp() -> bool {
     let Ok(socket) = std::net::UdpSocket::bind("127.0.0.1:123") else {
         return false;
     };
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 512];
-        while let Ok((n, from)) = socket.recv_from(&mut buf) {
-            if n < 48 || buf[0] & 0x07 != 3 {
-                continue;
-            }
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap();
-            let secs = (now.as_secs() + 2_208_988_800) as u32;
-            let frac = ((u64::from(now.subsec_nanos()) << 32) / 1_000_000_000) as u32;
-            let mut stamp = [0u8; 8];
-            stamp[..4].copy_from_slice(&secs.to_be_bytes());
-            stamp[4..].copy_from_slice(&frac.to_be_bytes());
-            let mut reply = [0u8; 48];
-            reply[0] = (buf[0] & 0x38) | 0x04;
-            reply[1] = 2;
-            reply[3] = 0xec;
-            reply[12..16].copy_from_slice(b"LOCL");
-            reply[16..24].copy_from_slice(&stamp);
-            reply[24..32].copy_from_slice(&buf[40..48]);
-            reply[32..40].copy_from_slice(&stamp);
-            reply[40..48].copy_from_slice(&stamp);
-            let _ = socket.send_to(&reply, from);
-        }
-    });
+    std::thread::spawn(move || common::serve_ntp(&socket));
     true
 }
 

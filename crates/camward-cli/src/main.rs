@@ -1096,6 +1096,11 @@ async fn discover(
     Ok(())
 }
 
+/// One camera's error as a JSON line of a batch's `--json` output.
+fn error_line(camera: &str, e: &CoreError) -> serde_json::Value {
+    serde_json::json!({"camera": camera, "error": {"code": e.code, "message": e.message, "step": e.step}})
+}
+
 fn parse_level(name: &str) -> Result<camward_core::hardening::Level, String> {
     match name.to_ascii_lowercase().as_str() {
         "entry" => Ok(camward_core::hardening::Level::Entry),
@@ -1164,8 +1169,7 @@ fn scorecards(
             Err(e) => {
                 worst = worst.max(exit_code(e));
                 if json {
-                    let line = serde_json::json!({"camera": camera, "error": {"code": e.code, "message": e.message, "step": e.step}});
-                    writeln!(out, "{line}").map_err(write_err)?;
+                    writeln!(out, "{}", error_line(camera, e)).map_err(write_err)?;
                 } else {
                     writeln!(
                         out,
@@ -1215,39 +1219,29 @@ fn commission_report(
     let write_err = |e: std::io::Error| local_error("output", "-", "write", e.to_string());
     let mut worst = 0;
     for (camera, result) in results {
+        if let Ok(c) = result {
+            // A step that failed is the camera refusing (4); a first admin that waits for a
+            // person is a guided step (6), as with init-admin.
+            if c.steps
+                .iter()
+                .any(|s| matches!(s.outcome, Outcome::Failed { .. }))
+            {
+                worst = worst.max(4);
+            }
+            if c.first_admin
+                .as_deref()
+                .is_some_and(|a| a.contains("waiting for a person"))
+            {
+                worst = worst.max(6);
+            }
+        }
         match result {
             Ok(c) if json => {
-                if c.steps
-                    .iter()
-                    .any(|s| matches!(s.outcome, Outcome::Failed { .. }))
-                {
-                    worst = worst.max(4);
-                }
-                if c.first_admin
-                    .as_deref()
-                    .is_some_and(|a| a.contains("waiting for a person"))
-                {
-                    worst = worst.max(6);
-                }
                 let line = serde_json::to_string(c)
                     .map_err(|e| local_error("output", "-", "encode", e.to_string()))?;
                 writeln!(out, "{line}").map_err(write_err)?;
             }
             Ok(c) => {
-                // A step that failed is the camera refusing (4); a first admin that waits for a
-                // person is a guided step (6), as with init-admin.
-                if c.steps
-                    .iter()
-                    .any(|s| matches!(s.outcome, Outcome::Failed { .. }))
-                {
-                    worst = worst.max(4);
-                }
-                if c.first_admin
-                    .as_deref()
-                    .is_some_and(|a| a.contains("waiting for a person"))
-                {
-                    worst = worst.max(6);
-                }
                 let score = |s: &Option<camward_core::hardening::Scorecard>| {
                     s.as_ref()
                         .map_or_else(|| "-".into(), |s| format!("{}%", s.score()))
@@ -1279,8 +1273,7 @@ fn commission_report(
             Err(e) => {
                 worst = worst.max(exit_code(e));
                 if json {
-                    let line = serde_json::json!({"camera": camera, "error": {"code": e.code, "message": e.message, "step": e.step}});
-                    writeln!(out, "{line}").map_err(write_err)?;
+                    writeln!(out, "{}", error_line(camera, e)).map_err(write_err)?;
                 } else {
                     writeln!(
                         out,

@@ -171,36 +171,5 @@ fn lab_helper_serves_ntp() {
     let Ok(bind) = std::env::var(NTP_HELPER) else {
         return;
     };
-    let socket = std::net::UdpSocket::bind(bind).unwrap();
-    let mut buf = [0u8; 512];
-    loop {
-        let Ok((n, from)) = socket.recv_from(&mut buf) else {
-            continue;
-        };
-        // A client request: version 1–4, mode 3.
-        if n < 48 || buf[0] & 0x07 != 3 {
-            continue;
-        }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap();
-        let secs = (now.as_secs() + 2_208_988_800) as u32;
-        let frac = ((u64::from(now.subsec_nanos()) << 32) / 1_000_000_000) as u32;
-        let stamp: Vec<u8> = secs
-            .to_be_bytes()
-            .into_iter()
-            .chain(frac.to_be_bytes())
-            .collect();
-        let mut reply = [0u8; 48];
-        reply[0] = (buf[0] & 0x38) | 0x04; // LI 0, the client's version, mode 4 (server)
-        reply[1] = 2; // stratum
-        reply[2] = buf[2]; // poll
-        reply[3] = 0xec; // precision 2^-20
-        reply[12..16].copy_from_slice(b"LOCL");
-        reply[16..24].copy_from_slice(&stamp); // reference
-        reply[24..32].copy_from_slice(&buf[40..48]); // originate = the client's transmit
-        reply[32..40].copy_from_slice(&stamp); // receive
-        reply[40..48].copy_from_slice(&stamp); // transmit
-        let _ = socket.send_to(&reply, from);
-    }
+    common::serve_ntp(&std::net::UdpSocket::bind(bind).unwrap());
 }

@@ -266,11 +266,16 @@ async fn listen<F, Fut>(
     }
 }
 
-/// Gives `interface` a link-local address (Linux, as root), returning it.
-fn add_link_local_address(interface: &str) -> Result<Ipv4Addr, String> {
+/// The link-local address suggested for `interface`, seeded by its MAC (Linux's sysfs; elsewhere
+/// by nothing, which still gives a valid address).
+fn suggestion_for(interface: &str) -> Ipv4Addr {
     let mac =
         std::fs::read_to_string(format!("/sys/class/net/{interface}/address")).unwrap_or_default();
-    let address = linklocal::suggested_address(mac.trim().as_bytes());
+    linklocal::suggested_address(mac.trim().as_bytes())
+}
+
+/// Gives `interface` the link-local `address` (Linux, as root).
+fn add_link_local_address(interface: &str, address: Ipv4Addr) -> Result<Ipv4Addr, String> {
     let out = std::process::Command::new("ip")
         .args(["addr", "add", &format!("{address}/16"), "dev", interface])
         .output()
@@ -294,9 +299,7 @@ async fn link_local(
     let own = match linklocal::own_link_local(&interface.addresses) {
         Some(own) => own,
         None => {
-            let mac = std::fs::read_to_string(format!("/sys/class/net/{name}/address"))
-                .unwrap_or_default();
-            let suggestion = linklocal::suggested_address(mac.trim().as_bytes());
+            let suggestion = suggestion_for(&name);
             let fix = linklocal::fix_for_missing_address(&name, suggestion);
             if !options.add_link_local {
                 let e = linklocal::SweepError::NoLinkLocalAddress {
@@ -306,7 +309,7 @@ async fn link_local(
                 warn(&reports, &name, method, e.code(), e.to_string());
                 return;
             }
-            match add_link_local_address(&name) {
+            match add_link_local_address(&name, suggestion) {
                 Ok(address) => {
                     tracing::info!(interface = %name, %address, "link-local address added");
                     warn(&reports, &name, method, "link_local_address_added", format!("gave {name} the link-local address {address}/16 for the sweep (remove it with: sudo ip addr del {address}/16 dev {name})"));
@@ -442,12 +445,7 @@ pub async fn discover(
             .collect();
         if interface.addresses.is_empty() && !listening.is_empty() {
             let names: Vec<&str> = listening.iter().map(|m| m.name()).collect();
-            let suggestion = linklocal::suggested_address(
-                std::fs::read_to_string(format!("/sys/class/net/{}/address", interface.name))
-                    .unwrap_or_default()
-                    .trim()
-                    .as_bytes(),
-            );
+            let suggestion = suggestion_for(&interface.name);
             warn(
                 &reports,
                 &interface.name,

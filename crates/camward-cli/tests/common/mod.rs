@@ -191,3 +191,34 @@ pub fn camera_password(cam: &camsim::SimCamera, user: &str) -> Option<String> {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Answers SNTP client requests (RFC 4330 §5) on `socket` with this machine's clock, until the
+/// socket fails. A site's NTP server, for tests and benchmarks (on loopback or in the lab).
+pub fn serve_ntp(socket: &std::net::UdpSocket) {
+    let mut buf = [0u8; 512];
+    while let Ok((n, from)) = socket.recv_from(&mut buf) {
+        // A client request: version 1–4, mode 3.
+        if n < 48 || buf[0] & 0x07 != 3 {
+            continue;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        let secs = (now.as_secs() + 2_208_988_800) as u32;
+        let frac = ((u64::from(now.subsec_nanos()) << 32) / 1_000_000_000) as u32;
+        let mut stamp = [0u8; 8];
+        stamp[..4].copy_from_slice(&secs.to_be_bytes());
+        stamp[4..].copy_from_slice(&frac.to_be_bytes());
+        let mut reply = [0u8; 48];
+        reply[0] = (buf[0] & 0x38) | 0x04; // LI 0, the client's version, mode 4 (server)
+        reply[1] = 2; // stratum
+        reply[2] = buf[2]; // poll
+        reply[3] = 0xec; // precision 2^-20
+        reply[12..16].copy_from_slice(b"LOCL");
+        reply[16..24].copy_from_slice(&stamp); // reference
+        reply[24..32].copy_from_slice(&buf[40..48]); // originate = the client's transmit
+        reply[32..40].copy_from_slice(&stamp); // receive
+        reply[40..48].copy_from_slice(&stamp); // transmit
+        let _ = socket.send_to(&reply, from);
+    }
+}

@@ -181,7 +181,8 @@ fn finding(
     }
 }
 
-fn host_of(url: &str) -> Option<IpAddr> {
+/// The camera's IP address in a device service URL (`None` for a host name).
+pub(super) fn host_of(url: &str) -> Option<IpAddr> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split('/').next()?;
     let host = if let Some(v6) = authority.strip_prefix('[') {
@@ -421,7 +422,7 @@ pub async fn audit_all(
 }
 
 /// This computer's own address on the path to `camera` (the source address the OS would use).
-fn laptop_address_toward(camera: IpAddr) -> Option<IpAddr> {
+pub(super) fn laptop_address_toward(camera: IpAddr) -> Option<IpAddr> {
     let bind: IpAddr = match camera {
         IpAddr::V4(_) => std::net::Ipv4Addr::UNSPECIFIED.into(),
         IpAddr::V6(_) => std::net::Ipv6Addr::UNSPECIFIED.into(),

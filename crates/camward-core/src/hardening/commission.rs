@@ -315,21 +315,7 @@ fn failed(e: CoreError) -> Outcome {
 
 /// This computer's own address on the path to the camera at `url`.
 fn laptop_toward(url: &str) -> Option<IpAddr> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split('/').next()?;
-    let host = authority.strip_prefix('[').map_or_else(
-        || authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-        |v6| v6.split(']').next().unwrap_or(v6),
-    );
-    let camera: IpAddr = host.parse().ok()?;
-    let bind: IpAddr = if camera.is_ipv4() {
-        std::net::Ipv4Addr::UNSPECIFIED.into()
-    } else {
-        std::net::Ipv6Addr::UNSPECIFIED.into()
-    };
-    let socket = std::net::UdpSocket::bind((bind, 0)).ok()?;
-    socket.connect((camera, 9)).ok()?;
-    socket.local_addr().ok().map(|a| a.ip())
+    super::audit::host_of(url).and_then(super::audit::laptop_address_toward)
 }
 
 /// The first plan NTP server that answers an SNTP query, with its clock offset.
