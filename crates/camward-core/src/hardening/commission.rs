@@ -510,7 +510,7 @@ async fn apply(
             if plan.keeps(Service::Autoip) {
                 return Outcome::Skipped { reason: "the site plan keeps AutoIP".into() };
             }
-            if laptop_toward(url).is_some_and(|a| matches!(a, IpAddr::V4(v4) if v4.is_link_local())) {
+            if super::audit::host_of(url).is_some_and(|a| matches!(a, IpAddr::V4(v4) if v4.is_link_local())) {
                 return Outcome::Refused { reason: "Camward reaches this camera on a link-local address: give it its final address first".into() };
             }
             if options.dry_run {
