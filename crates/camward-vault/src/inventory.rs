@@ -155,6 +155,37 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (camera, user)
     );
     "#,
+    // Version 2: every audit and commissioning result, for reports. The body is the scorecard
+    // (or the commissioning's before / steps / after) as JSON: findings and evidence, never a
+    // secret (evidence is written for people and never quotes one).
+    r#"
+    CREATE TABLE hardening_runs (
+        seq     INTEGER PRIMARY KEY,
+        at      TEXT NOT NULL,
+        camera  TEXT NOT NULL,
+        site    TEXT,
+        kind    TEXT NOT NULL CHECK (kind IN ('audit', 'commission')),
+        level   TEXT NOT NULL,
+        body    TEXT NOT NULL
+    );
+    CREATE INDEX hardening_runs_camera ON hardening_runs(camera);
+    "#,
+    // Version 3: decommissioned cameras. One row per decommissioning (a camera can be
+    // commissioned again and retired again): who/when come from the audit trail, the row keeps
+    // the identity, the retired certificate (to revoke at the CA) and the disposal record as JSON
+    // (names and proof, never a secret).
+    r#"
+    CREATE TABLE decommissions (
+        seq                 INTEGER PRIMARY KEY,
+        camera              TEXT NOT NULL,
+        at                  TEXT NOT NULL,
+        serial              TEXT,
+        model               TEXT,
+        certificate_sha256  TEXT,
+        record_json         TEXT NOT NULL
+    );
+    CREATE INDEX decommissions_camera ON decommissions(camera);
+    "#,
 ];
 
 /// The SQLite inventory. Cheap to clone: clones share one connection.
@@ -359,6 +390,142 @@ impl Inventory {
         raws.into_iter().map(RawCamera::decode).collect()
     }
 
+    /// Keeps one audit or commissioning result of `camera` for reports; returns its sequence number.
+    pub fn record_hardening_run(&self, run: &NewHardeningRun<'_>) -> Result<i64, InventoryError> {
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO hardening_runs (at, camera, site, kind, level, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                self.now_text()?,
+                run.camera,
+                run.site,
+                run.kind.as_str(),
+                run.level,
+                run.body
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// The kept audit and commissioning results, oldest first: all of them, or those of the
+    /// cameras of one site (by the camera's site in the inventory, or the site the run was for).
+    pub fn hardening_runs(&self, site: Option<&str>) -> Result<Vec<HardeningRun>, InventoryError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT h.seq, h.at, h.camera, COALESCE(h.site, s.name), h.kind, h.level, h.body
+             FROM hardening_runs h
+             LEFT JOIN cameras c ON c.key = h.camera
+             LEFT JOIN sites s ON s.id = c.site_id
+             WHERE ?1 IS NULL OR COALESCE(h.site, s.name) = ?1
+             ORDER BY h.seq",
+        )?;
+        let rows = stmt.query_map([site], |r| {
+            let kind: String = r.get(4)?;
+            Ok(HardeningRun {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                camera: r.get(2)?,
+                site: r.get(3)?,
+                kind: if kind == RunKind::Commission.as_str() {
+                    RunKind::Commission
+                } else {
+                    RunKind::Audit
+                },
+                level: r.get(5)?,
+                body: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks `camera` decommissioned: keeps the row of [`NewDecommission`], drops the camera's
+    /// credential and certificate references (the secrets are gone, the certificate is retired)
+    /// and writes the audit rows, all in one transaction. Returns the row's sequence number.
+    pub fn record_decommission(&self, d: &NewDecommission<'_>) -> Result<i64, InventoryError> {
+        let mut conn = self.lock();
+        let now = self.now_text()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO decommissions (camera, at, serial, model, certificate_sha256, record_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                d.camera,
+                now,
+                d.serial,
+                d.model,
+                d.certificate_sha256,
+                d.record_json
+            ],
+        )?;
+        let seq = tx.last_insert_rowid();
+        tx.execute(
+            "UPDATE cameras SET credential_user = NULL, cert_sha256 = NULL, cert_not_after = NULL,
+                                updated_at = ?2
+             WHERE key = ?1",
+            params![d.camera, now],
+        )?;
+        if let Some(fp) = d.certificate_sha256 {
+            self.append_audit_in(
+                &tx,
+                &AuditEntry::camera(
+                    d.camera,
+                    "certificate.retired",
+                    format!("certificate SHA-256 {fp} retired with the camera; revoke it at the CA that issued it"),
+                    "ok",
+                ),
+            )?;
+        }
+        self.append_audit_in(
+            &tx,
+            &AuditEntry::camera(
+                d.camera,
+                "camera.decommissioned",
+                format!(
+                    "serial {}, model {}: decommissioned (disposal record {seq})",
+                    d.serial.unwrap_or("-"),
+                    d.model.unwrap_or("-")
+                ),
+                "ok",
+            ),
+        )?;
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    /// The latest decommissioning of `camera`, if it was ever decommissioned.
+    pub fn decommission_of(&self, camera: &str) -> Result<Option<Decommission>, InventoryError> {
+        let conn = self.lock();
+        Ok(conn
+            .query_row(
+                "SELECT seq, camera, at, serial, model, certificate_sha256, record_json
+                 FROM decommissions WHERE camera = ?1 ORDER BY seq DESC LIMIT 1",
+                [camera],
+                |r| {
+                    Ok(Decommission {
+                        seq: r.get(0)?,
+                        camera: r.get(1)?,
+                        at: r.get(2)?,
+                        serial: r.get(3)?,
+                        model: r.get(4)?,
+                        certificate_sha256: r.get(5)?,
+                        record_json: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The users of `camera` the credential ledger has a change row for (any phase): with the
+    /// inventory's administrator, the accounts whose keychain slots a decommissioning retires.
+    pub fn credential_users(&self, camera: &str) -> Result<Vec<String>, InventoryError> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare("SELECT user FROM credential_changes WHERE camera = ?1 ORDER BY user")?;
+        let rows = stmt.query_map([camera], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Appends one row to the audit trail, chained to the previous row; returns its sequence number.
     pub fn append_audit(&self, entry: &AuditEntry) -> Result<i64, InventoryError> {
         let mut conn = self.lock();
@@ -554,6 +721,93 @@ pub struct CameraRecord {
     pub credential: Option<CredentialKey>,
     /// The HTTPS certificate it serves.
     pub certificate: Option<CertificateRecord>,
+}
+
+/// What kind of hardening result a [`HardeningRun`] keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunKind {
+    /// An audit: the body is one scorecard.
+    Audit,
+    /// A commissioning: the body holds the scorecard before, every step, and the scorecard after.
+    Commission,
+}
+
+impl RunKind {
+    /// The word stored in the `kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Audit => "audit",
+            RunKind::Commission => "commission",
+        }
+    }
+}
+
+/// A hardening result to keep.
+#[derive(Clone, Copy, Debug)]
+pub struct NewHardeningRun<'a> {
+    /// The camera's inventory key.
+    pub camera: &'a str,
+    /// The site the run was for, when a site plan named one.
+    pub site: Option<&'a str>,
+    /// Audit or commissioning.
+    pub kind: RunKind,
+    /// The level audited.
+    pub level: &'a str,
+    /// The result as JSON (findings and evidence; never a secret).
+    pub body: &'a str,
+}
+
+/// A kept hardening result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HardeningRun {
+    /// Order of recording.
+    pub seq: i64,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// The camera's inventory key.
+    pub camera: String,
+    /// The site: the run's own, else the camera's in the inventory.
+    pub site: Option<String>,
+    /// Audit or commissioning.
+    pub kind: RunKind,
+    /// The level audited.
+    pub level: String,
+    /// The result as JSON.
+    pub body: String,
+}
+
+/// A decommissioning to record ([`Inventory::record_decommission`]). Holds no secret.
+#[derive(Clone, Copy, Debug)]
+pub struct NewDecommission<'a> {
+    /// The camera's inventory key.
+    pub camera: &'a str,
+    /// Its serial number.
+    pub serial: Option<&'a str>,
+    /// Its model.
+    pub model: Option<&'a str>,
+    /// The SHA-256 fingerprint of the certificate retired with it (to revoke at the CA).
+    pub certificate_sha256: Option<&'a str>,
+    /// The disposal record as JSON (identity, proof, names of retired credentials, checklist).
+    pub record_json: &'a str,
+}
+
+/// A recorded decommissioning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decommission {
+    /// Order of recording.
+    pub seq: i64,
+    /// The camera's inventory key.
+    pub camera: String,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// Its serial number.
+    pub serial: Option<String>,
+    /// Its model.
+    pub model: Option<String>,
+    /// The retired certificate's SHA-256 fingerprint.
+    pub certificate_sha256: Option<String>,
+    /// The disposal record as JSON.
+    pub record_json: String,
 }
 
 /// The certificate a camera serves, as recorded at the last audit.
@@ -918,5 +1172,83 @@ mod tests {
                 reason: ChainBreak::PreviousHashMismatch
             }
         );
+    }
+
+    #[test]
+    fn a_decommissioning_is_kept_and_drops_the_credential_and_certificate_references() {
+        let inv = inv();
+        inv.upsert_camera(&CameraRecord {
+            key: "host:192.0.2.9".into(),
+            serial: Some("S9".into()),
+            credential: Some(CredentialKey::new("host:192.0.2.9", "admin")),
+            certificate: Some(CertificateRecord {
+                sha256_fingerprint: "ab12".into(),
+                not_after: OffsetDateTime::UNIX_EPOCH,
+            }),
+            ..CameraRecord::default()
+        })
+        .unwrap();
+        assert!(inv.decommission_of("host:192.0.2.9").unwrap().is_none());
+        inv.record_decommission(&NewDecommission {
+            camera: "host:192.0.2.9",
+            serial: Some("S9"),
+            model: Some("M"),
+            certificate_sha256: Some("ab12"),
+            record_json: "{}",
+        })
+        .unwrap();
+        let d = inv.decommission_of("host:192.0.2.9").unwrap().unwrap();
+        assert_eq!(d.serial.as_deref(), Some("S9"));
+        assert_eq!(d.certificate_sha256.as_deref(), Some("ab12"));
+        let cam = inv.camera("host:192.0.2.9").unwrap().unwrap();
+        assert!(cam.credential.is_none() && cam.certificate.is_none());
+        let actions: Vec<String> = inv
+            .audit_log(Some("host:192.0.2.9"))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        assert_eq!(actions, ["certificate.retired", "camera.decommissioned"]);
+        assert!(matches!(
+            inv.verify_audit_chain().unwrap(),
+            AuditChain::Intact { .. }
+        ));
+    }
+
+    #[test]
+    fn hardening_runs_are_kept_and_filtered_by_site() {
+        let inv = inv();
+        inv.upsert_camera(&CameraRecord {
+            key: "mac:aa".into(),
+            site: Some("north".into()),
+            ..CameraRecord::default()
+        })
+        .unwrap();
+        let run = |camera, site, kind, body| NewHardeningRun {
+            camera,
+            site,
+            kind,
+            level: "standard",
+            body,
+        };
+        inv.record_hardening_run(&run("mac:aa", None, RunKind::Audit, "{\"a\":1}"))
+            .unwrap();
+        inv.record_hardening_run(&run("mac:bb", Some("south"), RunKind::Commission, "{}"))
+            .unwrap();
+        inv.record_hardening_run(&run("mac:cc", None, RunKind::Audit, "{}"))
+            .unwrap();
+        let all = inv.hardening_runs(None).unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(
+            all[0].site.as_deref(),
+            Some("north"),
+            "the camera's own site"
+        );
+        assert_eq!(all[0].body, "{\"a\":1}");
+        let south = inv.hardening_runs(Some("south")).unwrap();
+        assert_eq!(south.len(), 1);
+        assert_eq!(south[0].kind, RunKind::Commission);
+        assert_eq!(south[0].camera, "mac:bb");
+        assert!(inv.hardening_runs(Some("east")).unwrap().is_empty());
     }
 }
