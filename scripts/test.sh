@@ -22,6 +22,8 @@ cargo fmt --all --check
 # `tauri::generate_context!()` embeds ui/dist at compile time and fails when it does not exist.
 section "UI type check (svelte-check + tsc)"
 (cd ui && npm run check)
+section "UI component tests (Vitest, jsdom)"
+(cd ui && npm test)
 section "UI build"
 (cd ui && npm run build)
 

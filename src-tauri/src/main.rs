@@ -1,8 +1,11 @@
 //! The Camward desktop app: a thin Tauri shell over `camward-core`.
 //!
-//! Every command is a one-line pass-through to a use case in `camward-core`; errors cross the IPC
-//! boundary as `camward_core::CoreError`, which serializes as `{code, message, camera, step}` so the
-//! front end can switch on `code` and never on message text.
+//! Every command is a pass-through to a use case in `camward-core` (or to [`site`], the shell's
+//! glue around it: the demo fleet, which vault to use); errors cross the IPC boundary as
+//! `{code, message, camera, step}` so the front end can switch on `code` and never on message
+//! text. What crosses is declared once in [`ipc`], whose TypeScript twin `ui/src/lib/bindings.ts`
+//! is generated and checked by a test. Long work streams its progress over a
+//! `tauri::ipc::Channel` (discovery's `DiscoveryEvent`s).
 //!
 //! How the front end gets into the binary: `tauri::generate_context!()` embeds the files of
 //! `build.frontendDist` (`../ui/dist`) at compile time, unless the build is a dev build (`cfg(dev)`,
@@ -17,42 +20,223 @@
 // Release builds on Windows should not open a console window next to the app.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-use std::sync::Mutex;
+mod ipc;
+mod prelogin;
+mod site;
 
-use camward_core::probe::ProbeReport;
-use camward_core::CoreError;
+use camward_core::hardening::audit::AuditOptions;
+use tauri::ipc::Channel;
 use tauri::{Manager, RunEvent, State};
 
-/// How many simulated cameras `--demo` starts: enough to show a pick list, few enough to start
-/// instantly.
-const DEMO_CAMERAS: usize = 3;
+use ipc::{
+    AuditDepth, CameraAudit, CoreError, Discovery, DiscoveryEvent, Interface, Level, ProbeReport,
+    SimulatedCamera,
+};
+use site::Site;
 
-/// The simulated site of `--demo`: an in-process camsim fleet that lives as long as the app.
-#[derive(Debug, Default)]
-struct DemoSite {
-    /// `None` without `--demo`, and after shutdown.
-    fleet: Mutex<Option<camsim::Fleet>>,
+/// Registers the commands with Tauri and lists their names in [`COMMANDS`] from one list, so the
+/// names the UI may call cannot drift from the handlers (a test checks `ui/src/lib/api.ts`).
+macro_rules! commands {
+    ($($name:ident),* $(,)?) => {
+        /// Every command the shell registers, by name.
+        #[cfg_attr(not(test), allow(dead_code))]
+        const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
+        fn register(builder: tauri::Builder<tauri::Wry>) -> tauri::Builder<tauri::Wry> {
+            builder.invoke_handler(tauri::generate_handler![$($name),*])
+        }
+    };
 }
+
+commands![
+    probe_camera,
+    demo_cameras,
+    start_demo,
+    list_interfaces,
+    discover_cameras,
+    discover_demo,
+    stop_discovery,
+    audit_cameras,
+];
 
 /// Asks the camera at `url` what it tells without credentials (see `camward_core::probe::probe`).
 #[tauri::command]
 async fn probe_camera(url: String) -> Result<ProbeReport, CoreError> {
-    camward_core::probe::probe(&url).await
+    Ok(camward_core::probe::probe(&url).await?.into())
 }
 
 /// The simulated cameras of `--demo`, empty when the app runs against a real site.
 #[tauri::command]
-fn demo_cameras(demo: State<'_, DemoSite>) -> Vec<camsim::CameraInfo> {
-    // A poisoned lock only means another command panicked while reading the list; the fleet
-    // itself is still intact, so the list is still worth showing.
-    let fleet = demo
-        .fleet
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    fleet
-        .as_ref()
-        .map(|fleet| fleet.cameras().iter().map(|camera| camera.info()).collect())
+fn demo_cameras(site: State<'_, Site>) -> Vec<SimulatedCamera> {
+    site.demo_cameras()
         .unwrap_or_default()
+        .into_iter()
+        .map(SimulatedCamera::from)
+        .collect()
+}
+
+/// Starts the simulated site ("Try with simulated cameras"), or returns the running one.
+#[tauri::command]
+async fn start_demo(site: State<'_, Site>) -> Result<Vec<SimulatedCamera>, CoreError> {
+    Ok(site
+        .start_demo()
+        .await?
+        .into_iter()
+        .map(SimulatedCamera::from)
+        .collect())
+}
+
+/// This computer's network interfaces (see `camward_core::discover::interfaces`).
+#[tauri::command]
+fn list_interfaces() -> Result<Vec<Interface>, CoreError> {
+    Ok(camward_core::discover::interfaces()?
+        .into_iter()
+        .map(Interface::from)
+        .collect())
+}
+
+/// Scans the named interfaces (none: every non-loopback one) with every method, streaming each
+/// change of the live list to `on_event`; returns the whole list when the scan is over or stopped.
+#[tauri::command]
+async fn discover_cameras(
+    site: State<'_, Site>,
+    interfaces: Vec<String>,
+    on_event: Channel<DiscoveryEvent>,
+) -> Result<Discovery, CoreError> {
+    let chosen = camward_core::discover::choose(&interfaces)?;
+    let stop = site.begin_scan();
+    let options = camward_core::discover::DiscoverOptions::default();
+    let found = camward_core::discover::discover(
+        &chosen,
+        &options,
+        async {
+            let _ = stop.await;
+        },
+        |event| send(&on_event, event),
+    )
+    .await;
+    Ok(found.into())
+}
+
+/// Lists the simulated site's cameras the way discovery lists a network's (see
+/// [`site::discover_urls`]: the demo cameras live on 127.0.0.1 ports no discovery method scans).
+#[tauri::command]
+async fn discover_demo(
+    site: State<'_, Site>,
+    on_event: Channel<DiscoveryEvent>,
+) -> Result<Discovery, CoreError> {
+    let urls = site
+        .demo_cameras()
+        .ok_or_else(|| camward_core::CoreError {
+            code: "no_demo_site".into(),
+            message:
+                "the simulated site is not running; start it with “Try with simulated cameras”"
+                    .into(),
+            camera: "-".into(),
+            step: "list the simulated cameras".into(),
+        })?
+        .into_iter()
+        .map(|camera| camera.device_url)
+        .collect();
+    let stop = site.begin_scan();
+    Ok(
+        site::discover_urls(urls, stop, |event| send(&on_event, event))
+            .await
+            .into(),
+    )
+}
+
+/// Stops the running scan; what it found so far stays listed.
+#[tauri::command]
+fn stop_discovery(site: State<'_, Site>) {
+    site.stop_scan();
+}
+
+/// Audits the selected cameras at `level`, logged in as the CLI's default user with the password
+/// the vault holds (`camward_core::hardening::audit::audit_all`). A camera with no password there
+/// (a factory-fresh one has no administrator yet) is audited without credentials instead.
+#[tauri::command]
+async fn audit_cameras(
+    site: State<'_, Site>,
+    targets: Vec<String>,
+    level: Level,
+) -> Result<Vec<CameraAudit>, CoreError> {
+    let vault = site.vault()?;
+    // The core's audit future borrows the vault across awaits in a way that is not `Send` for
+    // every lifetime, which Tauri's async commands require: it runs on a blocking thread of the
+    // same runtime instead.
+    tauri::async_runtime::spawn_blocking(move || {
+        tokio::runtime::Handle::current().block_on(audit_selected(&vault, &targets, level.into()))
+    })
+    .await
+    .map_err(|e| {
+        CoreError::from(camward_core::CoreError {
+            code: "internal".into(),
+            message: format!("the audit stopped unexpectedly: {e}"),
+            camera: "-".into(),
+            step: "audit".into(),
+        })
+    })
+}
+
+async fn audit_selected(
+    vault: &camward_core::credentials::Vault,
+    targets: &[String],
+    level: camward_core::hardening::Level,
+) -> Vec<CameraAudit> {
+    let options = AuditOptions {
+        level,
+        plan: None,
+        firmware: None,
+        outside: false,
+        peers: None,
+    };
+    let results =
+        camward_core::hardening::audit::audit_all(vault, targets, site::AUDIT_USER, &options, 4)
+            .await;
+    let mut audits = Vec::with_capacity(results.len());
+    for (camera, result) in results {
+        audits.push(match result {
+            Ok(card) => CameraAudit {
+                camera,
+                scorecard: Some(card.into()),
+                depth: Some(AuditDepth::LoggedIn),
+                factory_fresh: false,
+                error: None,
+            },
+            Err(why) if why.code == "no_password" => {
+                match prelogin::audit(&camera, level, &why).await {
+                    Ok(seen) => CameraAudit {
+                        camera,
+                        scorecard: Some(seen.scorecard.into()),
+                        depth: Some(AuditDepth::WithoutCredentials),
+                        factory_fresh: seen.factory_fresh,
+                        error: Some(why.into()),
+                    },
+                    Err(e) => failed(camera, e),
+                }
+            }
+            Err(e) => failed(camera, e),
+        });
+    }
+    audits
+}
+
+fn failed(camera: String, error: camward_core::CoreError) -> CameraAudit {
+    CameraAudit {
+        camera,
+        scorecard: None,
+        depth: None,
+        factory_fresh: false,
+        error: Some(error.into()),
+    }
+}
+
+/// Forwards one discovery event to the window. A window that went away only stops hearing.
+fn send(channel: &Channel<DiscoveryEvent>, event: &camward_core::discover::DiscoveryEvent) {
+    if let Err(error) = channel.send(event.into()) {
+        tracing::debug!(%error, "discovery event not delivered");
+    }
 }
 
 fn main() {
@@ -65,25 +249,13 @@ fn main() {
 
     let demo = std::env::args().skip(1).any(|arg| arg == "--demo");
 
-    let app = tauri::Builder::default()
-        .manage(DemoSite::default())
-        .invoke_handler(tauri::generate_handler![probe_camera, demo_cameras])
+    let app = register(tauri::Builder::default().manage(Site::default()))
         .setup(move |app| {
             if demo {
                 // The fleet's listeners run on Tauri's async runtime, which outlives this call.
-                let fleet =
-                    tauri::async_runtime::block_on(camsim::Fleet::start(camsim::FleetConfig {
-                        cameras: DEMO_CAMERAS,
-                        ..Default::default()
-                    }))?;
-                for camera in fleet.cameras() {
-                    tracing::info!(device_url = %camera.device_url(), "simulated camera ready");
-                }
-                let site = app.state::<DemoSite>();
-                *site
-                    .fleet
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(fleet);
+                let site = app.state::<Site>();
+                tauri::async_runtime::block_on(site.start_demo())
+                    .map_err(|e| format!("{}: {}", e.step, e.message))?;
             }
             Ok(())
         })
@@ -99,13 +271,7 @@ fn main() {
 
     app.run(|app, event| {
         if let RunEvent::Exit = event {
-            let site = app.state::<DemoSite>();
-            let fleet = site
-                .fleet
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .take();
-            if let Some(fleet) = fleet {
+            if let Some(fleet) = app.state::<Site>().take_fleet() {
                 tauri::async_runtime::block_on(fleet.shutdown());
             }
         }

@@ -1,56 +1,20 @@
 // Typed wrappers around the Tauri commands of src-tauri/src/main.rs. This is the only file that
-// calls `invoke`; the types mirror the Rust structs field for field (serde's default names).
-import { invoke } from "@tauri-apps/api/core";
+// calls `invoke`. The types come from `bindings.ts`, which is generated from the Rust IPC types
+// (src-tauri/src/ipc.rs) and checked by a Rust test; another Rust test checks that every command
+// named here is one the shell registers.
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type {
+  CameraAudit,
+  CoreError,
+  Discovery,
+  DiscoveryEvent,
+  Interface,
+  Level,
+  ProbeReport,
+  SimulatedCamera,
+} from "./bindings";
 
-/** Mirrors `camward_core::CoreError`: the shape every failed command rejects with. */
-export interface CoreError {
-  /** Stable machine-readable code; the UI switches on this, never on `message`. */
-  code: string;
-  /** One line a person can act on. */
-  message: string;
-  /** Which camera (its URL or inventory name). */
-  camera: string;
-  /** Which step it happened at, e.g. `GetSystemDateAndTime`. */
-  step: string;
-}
-
-/** Mirrors `camward_core::probe::ServiceEntry`. */
-export interface ServiceEntry {
-  namespace: string;
-  name: string;
-  xaddr: string;
-  version: string;
-}
-
-/** Mirrors `camward_core::probe::ProbeReport`. */
-export interface ProbeReport {
-  url: string;
-  manufacturer: string | null;
-  model: string | null;
-  firmware: string | null;
-  serial: string | null;
-  /** Camera clock minus this computer's clock, in seconds. */
-  clock_offset_s: number;
-  camera_time: string | null;
-  /** `Manual` or `NTP`. */
-  time_mode: string;
-  services: ServiceEntry[];
-  /** True when the camera answered GetDeviceInformation without credentials. */
-  anonymous_access: boolean;
-}
-
-/** Mirrors `camsim::CameraInfo`: one simulated camera of `--demo`. */
-export interface CameraInfo {
-  id: string | number;
-  device_url: string;
-  https_url: string | null;
-  mac: string;
-  serial: string;
-  flavour: string;
-  manufacturer: string;
-  model: string;
-  firmware: string;
-}
+export type * from "./bindings";
 
 function isCoreError(value: unknown): value is CoreError {
   return (
@@ -88,8 +52,50 @@ export function probeCamera(url: string): Promise<ProbeReport> {
 }
 
 /** The simulated cameras of `--demo`; empty on a real site. Rejects with a `CoreError`. */
-export function demoCameras(): Promise<CameraInfo[]> {
-  return call<CameraInfo[]>("demo_cameras", {});
+export function demoCameras(): Promise<SimulatedCamera[]> {
+  return call<SimulatedCamera[]>("demo_cameras", {});
+}
+
+/** Starts the simulated site (or returns the running one's cameras). */
+export function startDemo(): Promise<SimulatedCamera[]> {
+  return call<SimulatedCamera[]>("start_demo", {});
+}
+
+/** This computer's network interfaces. */
+export function listInterfaces(): Promise<Interface[]> {
+  return call<Interface[]>("list_interfaces", {});
+}
+
+function channel(onEvent: (event: DiscoveryEvent) => void): Channel<DiscoveryEvent> {
+  const events = new Channel<DiscoveryEvent>();
+  events.onmessage = onEvent;
+  return events;
+}
+
+/**
+ * Scans the named interfaces (empty: every non-loopback one) with every method. `onEvent` hears
+ * each change of the live list; the promise resolves with the whole list when the scan is over.
+ */
+export function discoverCameras(
+  interfaces: string[],
+  onEvent: (event: DiscoveryEvent) => void,
+): Promise<Discovery> {
+  return call<Discovery>("discover_cameras", { interfaces, onEvent: channel(onEvent) });
+}
+
+/** Lists the simulated site's cameras, with the same events as a network scan. */
+export function discoverDemo(onEvent: (event: DiscoveryEvent) => void): Promise<Discovery> {
+  return call<Discovery>("discover_demo", { onEvent: channel(onEvent) });
+}
+
+/** Stops the running scan; what it found so far stays listed. */
+export function stopDiscovery(): Promise<void> {
+  return call<void>("stop_discovery", {});
+}
+
+/** Audits the cameras at `targets` (device service URLs) at `level`: one result per camera. */
+export function auditCameras(targets: string[], level: Level): Promise<CameraAudit[]> {
+  return call<CameraAudit[]>("audit_cameras", { targets, level });
 }
 
 export { isCoreError };

@@ -52,7 +52,47 @@ export function errorTitle(error: CoreError): string {
       return "This is not available yet";
     case "ipc":
       return "The app could not run this request";
+    case "no_password":
+      return "No password for this camera in the keychain";
+    case "credential_change_in_progress":
+      return "A password change of this camera was interrupted";
+    case "locked_out":
+      return "The camera has locked out logins";
+    case "interfaces":
+      return "The network interfaces could not be listed";
+    case "unknown_interface":
+      return "That network interface is not available";
+    case "no_demo_site":
+      return "The simulated site is not running";
+    case "demo_start":
+      return "The simulated site could not start";
     default:
-      return "The camera probe failed";
+      return "The request to the camera failed";
+  }
+}
+
+/**
+ * What to do about an error, chosen by its code; `null` when the message says it all.
+ * Never derived from the message text.
+ */
+export function errorHint(error: CoreError): string | null {
+  switch (error.code) {
+    case "no_password":
+      return "Camward logs in with the password the OS keychain holds for this camera. Store it with `camward credentials set`, or commission the camera to create one.";
+    case "credential_change_in_progress":
+      return "Finish the interrupted password change first: camward rotate --resume.";
+    case "not_authorized":
+      return "The stored password is not the camera's. Camward stops before the camera locks the account.";
+    case "locked_out":
+      return "Wait for the camera's lock-out to end before trying again.";
+    case "no_demo_site":
+      return "Start the simulated site with “Try with simulated cameras”.";
+    case "unknown_interface":
+      return "The interface went away or went down; choose another one.";
+    case "unreachable":
+    case "timeout":
+      return "Check the address, the cable and that this computer is on the camera's network.";
+    default:
+      return null;
   }
 }
