@@ -1,0 +1,575 @@
+//! A CA-issued TLS certificate onto one logged-in camera, with the key made on the camera
+//! (ONVIF Advanced Security Service Specification §5.2 keystore, §5.3 TLS server).
+//!
+//! The flow, each step named in errors:
+//! 1. `CreateRSAKeyPair` (2048 bits or more), then `GetKeyStatus` polled, bounded, until `ok`.
+//! 2. `CreatePKCS10CSR` with the subject and a SubjectAltName of every address and host name the
+//!    camera is reached by; the CSR's signature is verified on arrival ([`create_key_and_csr`]).
+//! 3. The certificate: signed by the site CA kept by Camward ([`enrol_with_site_ca`]), or issued by
+//!    the site's own CA from exported CSR files and imported back, matched by public key
+//!    (`camward_certs::csr`), then [`install`]ed.
+//! 4. [`install`]: every check of `camward_certs::check` against the **camera's** clock, before
+//!    anything is sent; then `UploadCertificate` (the leaf, whose private key the camera must hold,
+//!    and the CA certificates not already stored), `CreateCertificationPath`, and
+//!    `AddServerCertificateAssignment`, or `ReplaceServerCertificateAssignment` when a path is
+//!    already assigned (most firmware serves one path at a time).
+//! 5. A TLS handshake to the camera's HTTPS port that trusts only the uploaded certificate's
+//!    SHA-256 fingerprint: only a handshake presenting exactly that certificate is success.
+//!
+//! Certificates and keys made elsewhere (`camward_certs::import`) need the camera to accept a
+//! private key (`UploadCertificateWithPrivateKeyInPKCS12`), which the ONVIF client does not send
+//! yet; [`install`] takes a chain whose key the camera holds.
+//!
+//! Pinning: a camera's self-signed certificate is pinned on first use; [`compare_pin`] says
+//! whether a presented fingerprint is the pinned one, and a changed one is an alarm.
+use std::sync::Arc;
+use std::time::Duration;
+
+use camward_certs::check::{check_certificate, CertProblem, Expectations};
+use camward_certs::{hex, SiteCa, SubjectName, Validity};
+use camward_onvif::clock::Clock;
+use camward_onvif::device::ProtocolName;
+use camward_onvif::http::{certificate_sha256, tls_config, TlsTrust};
+use camward_onvif::security::{
+    CsrRequest, DistinguishedName, KeyStatus, UploadRequest, X509Extension, SHA256_WITH_RSA,
+};
+use camward_onvif::{OnvifError, Service};
+
+use crate::session::{onvif_error, CameraSession};
+use crate::CoreError;
+
+/// The smallest RSA key Camward asks a camera for.
+pub const MIN_KEY_BITS: u32 = 2048;
+
+/// Alias Camward gives the keys, certificates and paths it creates on a camera.
+const ALIAS: &str = "camward";
+
+/// What the camera's certificate must say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Enrolment {
+    /// The certificate's subject (the common name is usually the camera's host name).
+    pub subject: DistinguishedName,
+    /// Every address and host name the camera is reached by; the SubjectAltName names them all.
+    pub names: Vec<SubjectName>,
+    /// RSA key length to ask the camera for, [`MIN_KEY_BITS`] or more.
+    pub key_bits: u32,
+    /// How long to wait for the camera's key generation.
+    pub key_wait: KeyWait,
+}
+
+/// How long to poll `GetKeyStatus`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyWait {
+    /// Between polls.
+    pub interval: Duration,
+    /// Polls before giving up.
+    pub attempts: u32,
+}
+
+impl Default for KeyWait {
+    fn default() -> Self {
+        // Cameras take seconds to a few minutes for a 2048-4096-bit RSA key.
+        Self {
+            interval: Duration::from_secs(2),
+            attempts: 150,
+        }
+    }
+}
+
+/// A key generated on the camera, with its verified CSR.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CameraKey {
+    /// The camera's KeyID.
+    pub key_id: String,
+    /// The CSR, DER.
+    pub csr_der: Vec<u8>,
+    /// The key, DER SubjectPublicKeyInfo (from the CSR): the certificate must carry exactly it.
+    pub spki_der: Vec<u8>,
+}
+
+/// A certificate the camera now presents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Installed {
+    /// The leaf's CertificateID on the camera.
+    pub certificate_id: String,
+    /// The CertificationPathID assigned to the TLS server.
+    pub path_id: String,
+    /// The path it replaced, when one was assigned.
+    pub replaced: Option<String>,
+    /// SHA-256 of the leaf's DER, as seen in the verifying handshake: the new pin.
+    pub leaf_sha256: [u8; 32],
+    /// End of the leaf's validity.
+    pub not_after: time::OffsetDateTime,
+}
+
+/// Why an enrolment stopped.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EnrolmentError {
+    /// The certificate failed the checks; nothing was uploaded.
+    #[error("{camera}: the certificate was refused before upload: {}", join(.problems))]
+    Refused {
+        /// The camera.
+        camera: String,
+        /// Every problem found.
+        problems: Vec<CertProblem>,
+    },
+    /// A step on the camera (or on the way to it) failed.
+    #[error(transparent)]
+    Failed(#[from] CoreError),
+}
+
+fn join(problems: &[CertProblem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl EnrolmentError {
+    /// Stable code: the first problem's code for a refusal, the step's code otherwise.
+    pub fn code(&self) -> &str {
+        match self {
+            EnrolmentError::Refused { problems, .. } => {
+                problems.first().map_or("cert_refused", CertProblem::code)
+            }
+            EnrolmentError::Failed(e) => &e.code,
+        }
+    }
+
+    /// The error as it crosses the IPC/CLI boundary.
+    pub fn to_core(&self) -> CoreError {
+        match self {
+            EnrolmentError::Refused { camera, problems } => CoreError {
+                code: self.code().to_owned(),
+                message: join(problems),
+                camera: camera.clone(),
+                step: "check certificate".into(),
+            },
+            EnrolmentError::Failed(e) => e.clone(),
+        }
+    }
+}
+
+fn step_error(code: &str, camera: &str, step: &str, message: impl Into<String>) -> CoreError {
+    CoreError {
+        code: code.to_owned(),
+        message: message.into(),
+        camera: camera.to_owned(),
+        step: step.to_owned(),
+    }
+}
+
+/// Steps 1 and 2: a new key on the camera and its CSR for `enrolment`.
+pub async fn create_key_and_csr(
+    session: &CameraSession,
+    camera: &str,
+    enrolment: &Enrolment,
+) -> Result<CameraKey, CoreError> {
+    if enrolment.key_bits < MIN_KEY_BITS {
+        return Err(step_error(
+            "key_too_short",
+            camera,
+            "CreateRSAKeyPair",
+            format!(
+                "an RSA key of {} bits is too short; ask for {MIN_KEY_BITS} or more",
+                enrolment.key_bits
+            ),
+        ));
+    }
+    if enrolment.names.is_empty() {
+        return Err(step_error(
+            "no_subject_names",
+            camera,
+            "CreatePKCS10CSR",
+            "no address or host name to certify; say how the camera is reached",
+        ));
+    }
+    let san = camward_certs::subject_alt_name_der(&enrolment.names)
+        .map_err(|e| step_error(e.code(), camera, "CreatePKCS10CSR", e.to_string()))?;
+    let created = session
+        .create_rsa_key_pair(enrolment.key_bits, Some(ALIAS))
+        .await
+        .map_err(|e| onvif_error(camera, "CreateRSAKeyPair", e))?;
+    wait_for_key(session, camera, &created.key_id, enrolment.key_wait).await?;
+    let csr_der = session
+        .create_pkcs10_csr(&CsrRequest {
+            subject: enrolment.subject.clone(),
+            key_id: created.key_id.clone(),
+            extensions: vec![X509Extension {
+                oid: camward_certs::csr::SUBJECT_ALT_NAME_OID.into(),
+                critical: false,
+                value_der: san,
+            }],
+            signature_algorithm: SHA256_WITH_RSA.into(),
+        })
+        .await
+        .map_err(|e| onvif_error(camera, "CreatePKCS10CSR", e))?;
+    let parsed = camward_certs::parse_csr(&csr_der)
+        .map_err(|e| step_error(e.code(), camera, "CreatePKCS10CSR", e.to_string()))?;
+    Ok(CameraKey {
+        key_id: created.key_id,
+        csr_der: parsed.der,
+        spki_der: parsed.spki_der,
+    })
+}
+
+async fn wait_for_key(
+    session: &CameraSession,
+    camera: &str,
+    key_id: &str,
+    wait: KeyWait,
+) -> Result<(), CoreError> {
+    for attempt in 0..wait.attempts.max(1) {
+        if attempt > 0 {
+            tokio::time::sleep(wait.interval).await;
+        }
+        match session
+            .get_key_status(key_id)
+            .await
+            .map_err(|e| onvif_error(camera, "GetKeyStatus", e))?
+        {
+            KeyStatus::Ok => return Ok(()),
+            KeyStatus::Generating => {}
+            KeyStatus::Corrupt => {
+                return Err(step_error(
+                    "key_corrupt",
+                    camera,
+                    "GetKeyStatus",
+                    format!("the camera reports key {key_id} as corrupt; try again"),
+                ))
+            }
+            KeyStatus::Other(s) => {
+                return Err(step_error(
+                    "key_status_unknown",
+                    camera,
+                    "GetKeyStatus",
+                    format!("the camera reports key {key_id} as {s:?}"),
+                ))
+            }
+        }
+    }
+    Err(step_error(
+        "key_generation_timeout",
+        camera,
+        "GetKeyStatus",
+        format!(
+            "key {key_id} was still being generated after {} checks; try again later",
+            wait.attempts
+        ),
+    ))
+}
+
+/// The camera's clock now: `clock` corrected by the session's measured offset (the laptop's
+/// clock when the offset was not measured).
+pub fn camera_time(session: &CameraSession, clock: &dyn Clock) -> time::OffsetDateTime {
+    clock.now() + session.clock_offset().unwrap_or(time::Duration::ZERO)
+}
+
+/// The whole flow with the site CA kept by Camward: key and CSR on the camera, the CSR signed
+/// for `validity`, then [`install`].
+pub async fn enrol_with_site_ca(
+    session: &CameraSession,
+    camera: &str,
+    enrolment: &Enrolment,
+    ca: &SiteCa,
+    validity: Validity,
+    clock: &dyn Clock,
+) -> Result<Installed, EnrolmentError> {
+    let key = create_key_and_csr(session, camera, enrolment).await?;
+    let leaf = ca
+        .sign_csr(&key.csr_der, &enrolment.names, validity)
+        .map_err(|e| step_error(e.code(), camera, "sign CSR", e.to_string()))?;
+    let chain = vec![leaf, ca.certificate_der().to_vec()];
+    install(
+        session,
+        camera,
+        &chain,
+        ca.certificate_der(),
+        Some(&key),
+        &enrolment.names,
+        clock,
+    )
+    .await
+}
+
+/// Steps 4 and 5: checks `chain` (leaf first) against the camera's clock, the `trust_anchor_der`
+/// CA, `names` and the camera's `key`, and only then uploads, assigns and verifies it.
+pub async fn install(
+    session: &CameraSession,
+    camera: &str,
+    chain: &[Vec<u8>],
+    trust_anchor_der: &[u8],
+    key: Option<&CameraKey>,
+    names: &[SubjectName],
+    clock: &dyn Clock,
+) -> Result<Installed, EnrolmentError> {
+    let checked = check_certificate(
+        chain,
+        &Expectations {
+            trust_anchor_der,
+            camera_time: camera_time(session, clock),
+            reached_by: names,
+            camera_spki_der: key.map(|k| k.spki_der.as_slice()),
+        },
+    )
+    .map_err(|problems| EnrolmentError::Refused {
+        camera: camera.to_owned(),
+        problems,
+    })?;
+    let Some((leaf, issuers)) = chain.split_first() else {
+        unreachable!("check_certificate refuses an empty chain");
+    };
+    // The leaf's key must be on the camera: PrivateKeyRequired makes the camera refuse otherwise.
+    let uploaded = session
+        .upload_certificate(&UploadRequest {
+            certificate_der: leaf.clone(),
+            alias: Some(ALIAS.into()),
+            key_alias: None,
+            private_key_required: true,
+        })
+        .await
+        .map_err(|e| onvif_error(camera, "UploadCertificate", e))?;
+    let mut path_ids = vec![uploaded.certificate_id.clone()];
+    // The anchor ends the path, so the camera can send the whole chain.
+    let mut rest: Vec<&[u8]> = issuers.iter().map(Vec::as_slice).collect();
+    if rest.last() != Some(&trust_anchor_der) {
+        rest.push(trust_anchor_der);
+    }
+    // A CA certificate already on the camera (an earlier enrolment) is used, not stored twice.
+    let stored = session
+        .get_all_certificates()
+        .await
+        .map_err(|e| onvif_error(camera, "GetAllCertificates", e))?;
+    for der in rest {
+        let id = match stored.iter().find(|s| s.der == der) {
+            Some(existing) => existing.certificate_id.clone(),
+            None => {
+                session
+                    .upload_certificate(&UploadRequest {
+                        certificate_der: der.to_vec(),
+                        alias: Some(format!("{ALIAS}-ca")),
+                        key_alias: None,
+                        private_key_required: false,
+                    })
+                    .await
+                    .map_err(|e| onvif_error(camera, "UploadCertificate (CA)", e))?
+                    .certificate_id
+            }
+        };
+        path_ids.push(id);
+    }
+    let ids: Vec<&str> = path_ids.iter().map(String::as_str).collect();
+    let path_id = session
+        .create_certification_path(&ids, Some(ALIAS))
+        .await
+        .map_err(|e| onvif_error(camera, "CreateCertificationPath", e))?;
+    let assigned = session
+        .get_assigned_server_certificates()
+        .await
+        .map_err(|e| onvif_error(camera, "GetAssignedServerCertificates", e))?;
+    let replaced = match assigned.first() {
+        None => {
+            session
+                .add_server_certificate_assignment(&path_id)
+                .await
+                .map_err(|e| onvif_error(camera, "AddServerCertificateAssignment", e))?;
+            None
+        }
+        Some(old) if *old == path_id => None,
+        Some(old) => {
+            replace_server_certificate_assignment(session, old, &path_id)
+                .await
+                .map_err(|e| onvif_error(camera, "ReplaceServerCertificateAssignment", e))?;
+            Some(old.clone())
+        }
+    };
+    let (host, port) = https_endpoint(session, camera).await?;
+    verify_presented(&host, port, checked.leaf_sha256)
+        .await
+        .map_err(|message| step_error("tls_verification_failed", camera, "verify TLS", message))?;
+    Ok(Installed {
+        certificate_id: uploaded.certificate_id,
+        path_id,
+        replaced,
+        leaf_sha256: checked.leaf_sha256,
+        not_after: checked.not_after,
+    })
+}
+
+/// ReplaceServerCertificateAssignment request (advancedsecurity.wsdl): swaps the assigned path
+/// in one step, so the TLS server is never left without a certificate.
+pub fn write_replace_server_certificate_assignment(old_path_id: &str, new_path_id: &str) -> String {
+    use camward_onvif::xml::escape;
+    format!(
+        "<tas:ReplaceServerCertificateAssignment xmlns:tas=\"{ns}\">\
+         <tas:OldCertificationPathID>{old}</tas:OldCertificationPathID>\
+         <tas:NewCertificationPathID>{new}</tas:NewCertificationPathID>\
+         </tas:ReplaceServerCertificateAssignment>",
+        ns = camward_onvif::ns::TAS,
+        old = escape(old_path_id),
+        new = escape(new_path_id),
+    )
+}
+
+async fn replace_server_certificate_assignment(
+    session: &CameraSession,
+    old_path_id: &str,
+    new_path_id: &str,
+) -> Result<(), OnvifError> {
+    session
+        .call(
+            Service::AdvancedSecurity,
+            "ReplaceServerCertificateAssignment",
+            &write_replace_server_certificate_assignment(old_path_id, new_path_id),
+            false,
+        )
+        .await?
+        .with_payload(|_| Ok(()))
+}
+
+/// The host of a device service URL, without brackets around an IPv6 address.
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        authority.split(':').next()?
+    };
+    (!host.is_empty()).then(|| host.to_owned())
+}
+
+/// The camera's HTTPS host and port: the device URL's host, the port of the HTTPS protocol the
+/// camera reports (GetNetworkProtocols).
+async fn https_endpoint(session: &CameraSession, camera: &str) -> Result<(String, u16), CoreError> {
+    let step = "GetNetworkProtocols";
+    let host = url_host(session.device_url())
+        .ok_or_else(|| step_error("invalid_url", camera, step, "the device URL names no host"))?;
+    let protocols = session
+        .get_network_protocols()
+        .await
+        .map_err(|e| onvif_error(camera, step, e))?;
+    let https = protocols
+        .iter()
+        .find(|p| p.name == ProtocolName::Https && p.enabled)
+        .and_then(|p| p.ports.first().copied())
+        .ok_or_else(|| {
+            step_error(
+                "https_disabled",
+                camera,
+                step,
+                "HTTPS is off on the camera, so the new certificate cannot be verified; turn HTTPS on",
+            )
+        })?;
+    Ok((host, https))
+}
+
+/// A TLS handshake with `host:port` that succeeds only when the server presents the certificate
+/// whose DER has SHA-256 `expected` (and proves it holds its key). Returns why not otherwise.
+pub async fn verify_presented(host: &str, port: u16, expected: [u8; 32]) -> Result<(), String> {
+    let config = tls_config(&TlsTrust::PinnedSha256(expected)).map_err(|e| e.to_string())?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let name = rustls_pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|e| format!("{host} is not a usable TLS server name: {e}"))?;
+    let handshake = async {
+        let tcp = tokio::net::TcpStream::connect((host, port))
+            .await
+            .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+        let stream = connector.connect(name, tcp).await.map_err(|e| {
+            format!(
+                "the camera did not present the uploaded certificate (SHA-256 {}): {e}",
+                hex(&expected)
+            )
+        })?;
+        let presented = stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| certificate_sha256(c.as_ref()));
+        if presented == Some(expected) {
+            Ok(())
+        } else {
+            Err("the camera presented another certificate".to_owned())
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(15), handshake)
+        .await
+        .map_err(|_| format!("the TLS handshake with {host}:{port} timed out"))?
+}
+
+/// How a presented certificate compares with the pinned one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinOutcome {
+    /// Nothing was pinned: this fingerprint is now the pin (trust on first use).
+    Pinned([u8; 32]),
+    /// The pinned certificate.
+    Same,
+    /// Another certificate than the pinned one: an alarm until a person confirms the change.
+    Changed {
+        /// The pin.
+        pinned: [u8; 32],
+        /// What the camera presented.
+        presented: [u8; 32],
+    },
+}
+
+impl PinOutcome {
+    /// Whether a person must look: the certificate changed without Camward changing it.
+    pub fn is_alarm(&self) -> bool {
+        matches!(self, PinOutcome::Changed { .. })
+    }
+}
+
+/// Compares the fingerprint a camera presented with the `pinned` one (if any).
+pub fn compare_pin(pinned: Option<[u8; 32]>, presented: [u8; 32]) -> PinOutcome {
+    match pinned {
+        None => PinOutcome::Pinned(presented),
+        Some(pin) if pin == presented => PinOutcome::Same,
+        Some(pin) => PinOutcome::Changed {
+            pinned: pin,
+            presented,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_are_set_once_and_a_change_is_an_alarm() {
+        let a = [1u8; 32];
+        let b = [2u8; 32];
+        assert_eq!(compare_pin(None, a), PinOutcome::Pinned(a));
+        assert_eq!(compare_pin(Some(a), a), PinOutcome::Same);
+        let changed = compare_pin(Some(a), b);
+        assert!(changed.is_alarm());
+        assert!(!compare_pin(Some(a), a).is_alarm() && !compare_pin(None, a).is_alarm());
+    }
+
+    #[test]
+    fn hosts_come_out_of_device_urls() {
+        assert_eq!(
+            url_host("http://192.0.2.10:8080/onvif/device_service").as_deref(),
+            Some("192.0.2.10")
+        );
+        assert_eq!(
+            url_host("https://[2001:db8::1]:443/x").as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(
+            url_host("http://cam.example.net/").as_deref(),
+            Some("cam.example.net")
+        );
+        assert_eq!(url_host("nonsense"), None);
+    }
+
+    #[test]
+    fn replace_request_escapes_ids() {
+        let xml = write_replace_server_certificate_assignment("a<b", "c&d");
+        assert!(xml.contains("a&lt;b") && xml.contains("c&amp;d"), "{xml}");
+    }
+}
