@@ -9,7 +9,7 @@
 //! TLV: type u16 BE | length u16 BE | value
 //! answer TLVs: 1 MAC (6) · 2 IPv4 (4) · 3 netmask (4) · 4 gateway (4) · 5 HTTP port (u16) ·
 //!              6 model · 7 serial · 8 firmware · 9 camera name (UTF-8) · 10 DHCP (u8) ·
-//!              11 administrator registered (u8)
+//!              11 administrator registered (u8) · 12 valid period (u32 BE seconds, 0 unlimited)
 //! ```
 //!
 //! One socket per fleet receives searches on UDP port 10670 (any address: they are broadcast).
@@ -19,7 +19,13 @@
 //! [`MAX_DELAY_MS`] by broadcast to 255.255.255.255:10669, sent from the fleet's bind address so
 //! it leaves through that interface: a camera fresh from the box may sit on another subnet than
 //! the client, so it cannot answer by unicast. "Administrator registered" says whether the
-//! first-access page has created the administrator ([`crate::first_access`]).
+//! first-access page has created the administrator ([`crate::first_access`]); "valid period" what
+//! the camera's page says for "Easy IP Setup valid period" (20 minutes, or 0 for unlimited).
+//!
+//! A search sent to the fleet's own address (the unicast query of a hardening audit, which knows
+//! where the camera is) arrives on a second socket bound to that address and port 10670 (the
+//! kernel prefers it over the wildcard one for unicast, and never gives it a broadcast); it is
+//! answered, under the same conditions, by unicast to the address and port it came from.
 //!
 //! Off unless asked for ([`crate::FleetConfig::vendor_discovery`]): broadcast belongs in a test's
 //! own network namespace, never on a real interface.
@@ -85,6 +91,11 @@ pub(crate) fn answer(transaction: u32, camera: &SetupIdentity) -> Vec<u8> {
     tlv(&mut out, 9, camera.name.as_bytes());
     tlv(&mut out, 10, &[u8::from(camera.dhcp)]);
     tlv(&mut out, 11, &[u8::from(camera.admin_registered)]);
+    // 0 says unlimited; a limited period is at least a second.
+    let period = camera
+        .easy_ip_period_s
+        .map_or(0, |s| u32::try_from(s).unwrap_or(u32::MAX).max(1));
+    tlv(&mut out, 12, &period.to_be_bytes());
     tlv(&mut out, END, &[]);
     out
 }
@@ -115,6 +126,17 @@ fn search_socket() -> std::io::Result<tokio::net::UdpSocket> {
     tokio::net::UdpSocket::from_std(socket.into())
 }
 
+/// The socket unicast searches arrive on and are answered from: the fleet's own address, port
+/// 10670.
+fn unicast_socket(bind: Ipv4Addr) -> std::io::Result<tokio::net::UdpSocket> {
+    let socket = udp()?;
+    // Beside the wildcard socket of this and other fleets.
+    socket.set_reuse_address(true)?;
+    socket.bind(&SocketAddr::V4(SocketAddrV4::new(bind, SEARCH_PORT)).into())?;
+    socket.set_nonblocking(true)?;
+    tokio::net::UdpSocket::from_std(socket.into())
+}
+
 /// The socket answers leave from: bound to the fleet's address, so the kernel sends the limited
 /// broadcast out of that interface alone.
 fn answer_socket(bind: Ipv4Addr) -> std::io::Result<tokio::net::UdpSocket> {
@@ -125,37 +147,75 @@ fn answer_socket(bind: Ipv4Addr) -> std::io::Result<tokio::net::UdpSocket> {
     tokio::net::UdpSocket::from_std(socket.into())
 }
 
-/// Starts answering searches for `cameras` (the fleet's i-PRO cameras) until the task is aborted.
+/// Has each camera of `cameras` that answers now send its answer to `transaction`, after a random
+/// delay, from `socket` to `to`.
+fn respond(
+    cameras: &[Arc<Camera>],
+    transaction: u32,
+    socket: &Arc<tokio::net::UdpSocket>,
+    to: SocketAddr,
+) {
+    for camera in cameras {
+        // Silent while rebooting, and once the valid period is over.
+        let Some(identity) = camera.setup_identity().filter(answers) else {
+            continue;
+        };
+        let reply = answer(transaction, &identity);
+        let delay = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=MAX_DELAY_MS);
+        let socket = Arc::clone(socket);
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            if let Err(e) = socket.send_to(&reply, to).await {
+                tracing::debug!(error = %e, "Easy IP Setup answer not sent");
+            }
+        });
+    }
+}
+
+/// The next datagram on the unicast socket; never, without one.
+async fn recv_unicast(
+    socket: Option<&tokio::net::UdpSocket>,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, SocketAddr)> {
+    match socket {
+        Some(socket) => socket.recv_from(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Starts answering searches for `cameras` (the fleet's i-PRO cameras) until the task is aborted:
+/// broadcast searches by broadcast, searches sent to `bind` by unicast.
 pub(crate) fn start(
     cameras: Vec<Arc<Camera>>,
     bind: Ipv4Addr,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let searches = search_socket()?;
+    // A fleet on the wildcard address takes unicast searches on the wildcard socket already (and
+    // answers them by broadcast, as before).
+    let unicast = if bind.is_unspecified() {
+        None
+    } else {
+        Some(Arc::new(unicast_socket(bind)?))
+    };
     let answers_out = Arc::new(answer_socket(bind)?);
+    let broadcast = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::BROADCAST, ANSWER_PORT));
     Ok(tokio::spawn(async move {
         let mut buf = vec![0u8; 2048];
+        let mut direct = vec![0u8; 2048];
         loop {
-            let Ok((n, _)) = searches.recv_from(&mut buf).await else {
-                continue;
-            };
-            let Some(transaction) = parse_search(&buf[..n]) else {
-                continue;
-            };
-            for camera in &cameras {
-                // Silent while rebooting, and once the valid period is over.
-                let Some(identity) = camera.setup_identity().filter(answers) else {
-                    continue;
-                };
-                let reply = answer(transaction, &identity);
-                let delay = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=MAX_DELAY_MS);
-                let socket = Arc::clone(&answers_out);
-                tokio::spawn(async move {
-                    tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
-                    let to = SocketAddrV4::new(Ipv4Addr::BROADCAST, ANSWER_PORT);
-                    if let Err(e) = socket.send_to(&reply, to).await {
-                        tracing::debug!(error = %e, "Easy IP Setup answer not sent");
+            tokio::select! {
+                received = searches.recv_from(&mut buf) => {
+                    let Ok((n, _)) = received else { continue };
+                    if let Some(transaction) = parse_search(&buf[..n]) {
+                        respond(&cameras, transaction, &answers_out, broadcast);
                     }
-                });
+                }
+                received = recv_unicast(unicast.as_deref(), &mut direct) => {
+                    let Ok((n, from)) = received else { continue };
+                    if let (Some(transaction), Some(socket)) = (parse_search(&direct[..n]), &unicast) {
+                        respond(&cameras, transaction, socket, from);
+                    }
+                }
             }
         }
     }))
@@ -230,6 +290,12 @@ mod tests {
         assert_eq!(fields[&9], b"Lobby");
         assert_eq!(fields[&10], [1]);
         assert_eq!(fields[&11], [0]);
+        assert_eq!(fields[&12], 1200u32.to_be_bytes());
+        let unlimited = SetupIdentity {
+            easy_ip_period_s: None,
+            ..identity()
+        };
+        assert_eq!(tlvs(&answer(1, &unlimited)).1[&12], [0, 0, 0, 0]);
         let registered = SetupIdentity {
             admin_registered: true,
             ..identity()

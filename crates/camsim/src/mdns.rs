@@ -14,6 +14,12 @@
 //! sends goodbyes (RFC 6762 §10.1, TTL 0) and the camera stops answering queries; a reboot makes
 //! it vanish until it is back, like real firmware. Stopping the fleet says goodbye for all.
 //!
+//! Queries sent by unicast to the fleet's address on port 5353 are answered too, as real
+//! responders do (RFC 6762 §5.5, §6.7): the daemon's socket is bound to the wildcard address, and
+//! `mdns-sd` answers a query from a port other than 5353 (a "legacy" one-shot querier, such as the
+//! hardening audit's mdns-off check) by unicast to that address and port, with the question
+//! echoed. A camera whose mDNS is off has nothing registered, so it answers nothing.
+//!
 //! Written independently of Camward's mDNS client, so the two meet only on the wire. Off unless
 //! asked for ([`crate::FleetConfig::mdns`]): multicast belongs in a test's own network namespace.
 use std::net::{IpAddr, Ipv4Addr};

@@ -14,11 +14,16 @@
 //!   its device type by unicast `HTTP/1.1 200 OK` with `ST`, `USN`, `LOCATION`
 //!   (`http://<host>:<http port>`[`DEVICE_DESCRIPTION`]), `SERVER`, `CACHE-CONTROL` and `EXT`,
 //!   after a random delay within `MX` (at most 5 s, §1.3.3); `ssdp:all` gets one answer per NT;
+//!   a unicast search (sent to the camera's address: its `HOST` names that address, not the group,
+//!   and it has no `MX`, §1.3.2) arrives on the same socket and is answered the same way, at once;
 //! - and says `ssdp:byebye` for each NT when UPnP is turned off, before a reboot, and when the
 //!   fleet stops (§1.2.3).
 //!
 //! Multicast needs a real interface: [`crate::services`] starts this only on a non-loopback IPv4
-//! address, which tests have only inside a network namespace of their own.
+//! address, which tests have only inside a network namespace of their own. A unicast search is
+//! faithful for a camera alone on its address (a lab camera in a namespace of its own): in a fleet
+//! whose cameras share one address, the kernel hands a unicast datagram to one camera's socket of
+//! the shared port, so one camera of the fleet answers it.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
@@ -52,6 +57,8 @@ pub(crate) struct Search {
     pub st: String,
     /// Seconds to spread the answer over (1 when absent or nonsense, at most 5).
     pub mx: u64,
+    /// Sent to the device's own address (`HOST` is not the group): answered at once.
+    pub unicast: bool,
 }
 
 /// Reads an `M-SEARCH`; anything else is `None` and ignored.
@@ -64,7 +71,7 @@ pub(crate) fn parse_search(datagram: &[u8]) -> Option<Search> {
     if lines.next()?.trim() != "M-SEARCH * HTTP/1.1" {
         return None;
     }
-    let (mut st, mut man, mut mx) = (None, None, 1);
+    let (mut st, mut man, mut mx, mut host) = (None, None, 1, None);
     for line in lines.take(64) {
         let Some((name, value)) = line.split_once(':') else {
             continue;
@@ -74,12 +81,19 @@ pub(crate) fn parse_search(datagram: &[u8]) -> Option<Search> {
             "ST" => st = Some(value.to_owned()),
             "MAN" => man = Some(value.trim_matches('"').to_owned()),
             "MX" => mx = value.parse::<u64>().unwrap_or(1).clamp(1, 5),
+            "HOST" => host = Some(value.to_owned()),
             _ => {}
         }
     }
     // §1.3.2: MAN must be "ssdp:discover"; a search without it is not one.
     (man.as_deref() == Some("ssdp:discover")).then_some(())?;
-    Some(Search { st: st?, mx })
+    let group = format!("{GROUP}:{PORT}");
+    let unicast = host.is_some_and(|h| h != group && h != GROUP.to_string());
+    Some(Search {
+        st: st?,
+        mx,
+        unicast,
+    })
 }
 
 /// The (NT, USN) pairs a device with UUID `guid` announces (§1.2.2, for a root device without
@@ -274,7 +288,11 @@ pub(crate) async fn run(camera: Arc<Camera>, sockets: Sockets) {
                 let Some(search) = parse_search(&buf[..n]) else { continue };
                 for (st, usn) in answers_to(&search.st, &guid) {
                     let answer = response(&st, &usn, &location, &server);
-                    let delay = rand::Rng::gen_range(&mut rand::thread_rng(), 0..search.mx * 1000);
+                    let delay = if search.unicast {
+                        0
+                    } else {
+                        rand::Rng::gen_range(&mut rand::thread_rng(), 0..search.mx * 1000)
+                    };
                     let out = sockets.out.clone();
                     tokio::spawn(async move {
                         tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -301,7 +319,17 @@ mod tests {
             parse_search(search),
             Some(Search {
                 st: "ssdp:all".into(),
-                mx: 5
+                mx: 5,
+                unicast: false,
+            })
+        );
+        let unicast = b"M-SEARCH * HTTP/1.1\r\nHOST: 10.77.0.30:1900\r\nMAN: \"ssdp:discover\"\r\nST: upnp:rootdevice\r\n\r\n";
+        assert_eq!(
+            parse_search(unicast),
+            Some(Search {
+                st: "upnp:rootdevice".into(),
+                mx: 1,
+                unicast: true,
             })
         );
         let no_man = b"M-SEARCH * HTTP/1.1\r\nST: ssdp:all\r\n\r\n";

@@ -37,8 +37,16 @@
 //! | 9 | camera name | UTF-8 |
 //! | 10 | DHCP | u8, 0 or 1 |
 //! | 11 | administrator registered | u8, 0 or 1: 0 while the camera awaits its first-access administrator |
+//! | 12 | valid period | u32 BE: the "Easy IP Setup valid period" in seconds after (re)boot, 0 = unlimited |
 //!
 //! The END marker makes a datagram cut short detectable at any byte, TLV boundaries included.
+//! The valid period (type 12) is optional: an answer without it says nothing about the period, and
+//! the hardening audit then leaves easy-ip-setup-limited to a person.
+//!
+//! A hardening audit asks one camera only, by unicast ([`query`]): the search goes to the camera's
+//! own address on 10670, and the answer is taken by unicast back to the asking socket (how camsim
+//! answers a search addressed to it) or by broadcast to 10669 (how a camera that always broadcasts
+//! answers), whichever comes, from that camera alone. Nothing is broadcast.
 //!
 //! Glossary: *search* the client's broadcast; *answer* a camera's reply; *valid period* how long
 //! after (re)boot a camera answers; *administrator registered* whether i-PRO's first-access page
@@ -102,6 +110,38 @@ pub mod tlv {
     pub const DHCP: u16 = 10;
     /// Administrator registered (1) or not yet (0).
     pub const ADMIN_REGISTERED: u16 = 11;
+    /// Easy IP Setup valid period, u32 big-endian seconds; 0 = unlimited.
+    pub const VALID_PERIOD: u16 = 12;
+}
+
+/// The "Easy IP Setup valid period" a camera states: how long after (re)boot it answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValidPeriod {
+    /// It answers for this many seconds after (re)boot, then falls silent.
+    Limited {
+        /// Seconds after (re)boot.
+        seconds: u32,
+    },
+    /// It answers for as long as it runs.
+    Unlimited,
+}
+
+impl ValidPeriod {
+    /// The TLV value: seconds, 0 for unlimited.
+    fn wire(self) -> u32 {
+        match self {
+            ValidPeriod::Limited { seconds } => seconds,
+            ValidPeriod::Unlimited => 0,
+        }
+    }
+
+    fn from_wire(seconds: u32) -> ValidPeriod {
+        match seconds {
+            0 => ValidPeriod::Unlimited,
+            seconds => ValidPeriod::Limited { seconds },
+        }
+    }
 }
 
 fn header(opcode: u8, transaction: u32) -> Vec<u8> {
@@ -155,6 +195,8 @@ pub struct Answer {
     pub dhcp: Option<bool>,
     /// Whether the first-access administrator exists; `false` for a camera fresh from the box.
     pub admin_registered: Option<bool>,
+    /// The valid period, when the camera states it.
+    pub valid_period: Option<ValidPeriod>,
 }
 
 /// Why an Easy IP Setup datagram was dropped.
@@ -288,6 +330,7 @@ impl Answer {
             name: None,
             dhcp: None,
             admin_registered: None,
+            valid_period: None,
         }
     }
 
@@ -365,6 +408,9 @@ impl Answer {
                 tlv::NAME => first(&mut answer.name, || text(kind, value))?,
                 tlv::DHCP => first(&mut answer.dhcp, || flag(kind, value))?,
                 tlv::ADMIN_REGISTERED => first(&mut answer.admin_registered, || flag(kind, value))?,
+                tlv::VALID_PERIOD => first(&mut answer.valid_period, || {
+                    fixed::<4>(kind, value).map(|b| ValidPeriod::from_wire(u32::from_be_bytes(b)))
+                })?,
                 // A later firmware's field: skipped, as the format intends.
                 _ => {}
             }
@@ -417,6 +463,9 @@ impl Answer {
             if let Some(v) = value {
                 put(&mut out, kind, &[u8::from(v)]);
             }
+        }
+        if let Some(period) = self.valid_period {
+            put(&mut out, tlv::VALID_PERIOD, &period.wire().to_be_bytes());
         }
         put(&mut out, tlv::END, &[]);
         out
@@ -537,6 +586,76 @@ pub async fn scan(
     Ok(stats)
 }
 
+/// Asks the camera at `camera` alone whether it answers Easy IP Setup now: a search sent by
+/// unicast to `camera:port` (normally [`SEARCH_PORT`]), again after 100 ms (UDP loses datagrams),
+/// and the first answer to it from that camera within `wait` — taken by unicast on the asking
+/// socket, or by broadcast on [`ANSWER_PORT`] when a socket can be bound there (it is shared with
+/// other clients; an answer counts only when it comes from `camera` or names it as its address).
+/// `Ok(None)`: no answer in time (the valid period is over, or Easy IP Setup does not run). Sends
+/// nothing but unicast to the camera: safe for an audit on any network.
+pub async fn query(
+    camera: Ipv4Addr,
+    port: u16,
+    wait: Duration,
+) -> std::io::Result<Option<(Answer, SocketAddr)>> {
+    let asking = tokio::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).await?;
+    // Without it only unicast answers are heard; a broadcasting camera then looks silent.
+    let broadcast = match answer_socket() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::debug!(error = %e, "Easy IP Setup: port {ANSWER_PORT} not bound; unicast answers only");
+            None
+        }
+    };
+    let transaction = transaction();
+    let message = search_datagram(transaction);
+    let to = SocketAddrV4::new(camera, port);
+    asking.send_to(&message, to).await?;
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut resend = Some(tokio::time::Instant::now() + Duration::from_millis(100));
+    let mut buf = vec![0u8; MAX_DATAGRAM + 1];
+    let mut other = vec![0u8; MAX_DATAGRAM + 1];
+    let from_camera = |answer: &Answer, from: SocketAddr| {
+        from.ip() == IpAddr::V4(camera) || answer.ipv4 == Some(camera)
+    };
+    loop {
+        let until = resend.map_or(deadline, |r| r.min(deadline));
+        let on_broadcast = async {
+            match &broadcast {
+                Some(s) => s
+                    .recv_from(&mut other)
+                    .await
+                    .map(|(n, from)| (n, from, true)),
+                None => std::future::pending().await,
+            }
+        };
+        let received = tokio::select! {
+            r = asking.recv_from(&mut buf) => r.map(|(n, from)| (n, from, false)),
+            r = on_broadcast => r,
+            () = tokio::time::sleep_until(until) => {
+                if Some(until) == resend && until < deadline {
+                    asking.send_to(&message, to).await?;
+                    resend = None;
+                    continue;
+                }
+                return Ok(None);
+            }
+        };
+        let (n, from, broadcasted) = match received {
+            Ok(r) => r,
+            // ICMP port unreachable for the search: nothing listens on the camera.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => continue,
+            Err(e) => return Err(e),
+        };
+        let datagram = if broadcasted { &other[..n] } else { &buf[..n] };
+        if let Ok(answer) = Answer::parse(datagram, transaction) {
+            if from_camera(&answer, from) {
+                return Ok(Some((answer, from)));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -553,6 +672,7 @@ mod tests {
             name: Some("Lobby".into()),
             dhcp: Some(false),
             admin_registered: Some(false),
+            valid_period: Some(ValidPeriod::Limited { seconds: 1200 }),
             ..Answer::new(transaction, "00:80:45:12:34:56")
         }
     }
@@ -656,5 +776,103 @@ mod tests {
         let mut bad = header(OP_ANSWER, 9);
         put(&mut bad, tlv::END, &[]);
         assert_eq!(code(&bad), Err("easyip_incomplete"));
+    }
+
+    #[test]
+    fn the_valid_period_is_stated_in_seconds_with_zero_for_unlimited() {
+        let limited = sample(5).to_bytes();
+        let at = limited.len() - 4 - 8;
+        assert_eq!(&limited[at..at + 8], b"\x00\x0c\x00\x04\x00\x00\x04\xb0");
+        let unlimited = Answer {
+            valid_period: Some(ValidPeriod::Unlimited),
+            ..sample(5)
+        };
+        let bytes = unlimited.to_bytes();
+        assert_eq!(&bytes[at..at + 8], b"\x00\x0c\x00\x04\x00\x00\x00\x00");
+        assert_eq!(
+            Answer::parse(&bytes, 5).unwrap().valid_period,
+            Some(ValidPeriod::Unlimited)
+        );
+        let mut bad = header(OP_ANSWER, 5);
+        put(&mut bad, tlv::MAC, &[1, 2, 3, 4, 5, 6]);
+        put(&mut bad, tlv::VALID_PERIOD, &[0, 1]);
+        put(&mut bad, tlv::END, &[]);
+        assert_eq!(
+            Answer::parse(&bad, 5).map_err(|e| e.code()),
+            Err("easyip_bad_length")
+        );
+    }
+
+    /// A camera on 127.0.0.1 that answers a unicast search by unicast, as camsim does, with the
+    /// answer `answer` makes of the transaction; or stays silent.
+    async fn responder(
+        answer: impl Fn(u32) -> Option<Answer> + Send + 'static,
+    ) -> (
+        u16,
+        std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let socket = tokio::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let searches = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = searches.clone();
+        let task = tokio::spawn(async move {
+            let mut buf = vec![0u8; 2048];
+            while let Ok(Ok((n, from))) =
+                tokio::time::timeout(Duration::from_secs(3), socket.recv_from(&mut buf)).await
+            {
+                let datagram = &buf[..n];
+                if datagram.len() != 14 || &datagram[..6] != b"EIPS\x01\x01" {
+                    continue;
+                }
+                counted.fetch_add(1, Ordering::Relaxed);
+                let transaction = u32::from_be_bytes(datagram[6..10].try_into().unwrap());
+                if let Some(a) = answer(transaction) {
+                    // Another client's answer first: never taken for ours.
+                    let stray = Answer::new(transaction ^ 1, "00:80:45:00:00:01").to_bytes();
+                    socket.send_to(&stray, from).await.unwrap();
+                    socket.send_to(&a.to_bytes(), from).await.unwrap();
+                }
+            }
+        });
+        (port, searches, task)
+    }
+
+    #[tokio::test]
+    async fn a_unicast_query_reads_the_answer_of_that_camera_or_hears_silence() {
+        let (port, _, task) = responder(|t| {
+            Some(Answer {
+                ipv4: Some(Ipv4Addr::LOCALHOST),
+                ..sample(t)
+            })
+        })
+        .await;
+        let (answer, from) = query(Ipv4Addr::LOCALHOST, port, Duration::from_secs(2))
+            .await
+            .unwrap()
+            .expect("the camera answers");
+        assert_eq!(from, SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+        assert_eq!(answer.mac, "00:80:45:12:34:56");
+        assert_eq!(
+            answer.valid_period,
+            Some(ValidPeriod::Limited { seconds: 1200 })
+        );
+        task.abort();
+
+        let (quiet, searches, quiet_task) = responder(|_| None).await;
+        let started = std::time::Instant::now();
+        assert_eq!(
+            query(Ipv4Addr::LOCALHOST, quiet, Duration::from_millis(400))
+                .await
+                .unwrap(),
+            None
+        );
+        assert!(started.elapsed() >= Duration::from_millis(400));
+        // Asked twice: UDP loses datagrams.
+        assert_eq!(searches.load(std::sync::atomic::Ordering::Relaxed), 2);
+        quiet_task.abort();
     }
 }

@@ -1,16 +1,24 @@
 //! Checks a hardening audit makes from outside a camera, without credentials: is a port open, does
 //! an FTP server greet, which authentication schemes do the RTSP and HTTP servers offer, does the
-//! SNMP agent answer a v2c community, does anything answer an SSDP search.
+//! SNMP agent answer a v2c community, does anything answer an SSDP search or an mDNS query.
 //!
 //! The hardening catalog turns the Canon and i-PRO items that have no API ("web page") into guided
 //! steps that are verified from outside: ftp-server-off (TCP 21 closed), digest-auth (a 401 offers
 //! Digest and no Basic, on HTTP and on RTSP DESCRIBE), guest-off (an unauthenticated snapshot is
-//! refused), snmp-v3 (no answer to a v2c get), upnp-off (no SSDP answers). These functions are
-//! those verifications; deciding what a result means is the caller's.
+//! refused), snmp-v3 (no answer to a v2c get), upnp-off (no SSDP answers), mdns-off (no answer
+//! to an mDNS query). These functions are those verifications; deciding what a result means is the
+//! caller's.
+//!
+//! A hardening audit sends only unicast, to the camera's own address: [`ssdp_unicast_search`]
+//! (UPnP DA 1.1 §1.3.2 allows an M-SEARCH sent to the device's address) and
+//! [`mdns_unicast_answers`] (RFC 6762 §5.5 direct unicast query to port 5353, from an ephemeral
+//! port so that §6.7 makes the responder answer by unicast to that port). [`ssdp_search`]
+//! multicasts and belongs to discovery, not to an audit.
 //!
 //! Specs: FTP replies RFC 959 §4.2; RTSP 1.0 RFC 2326 (§10.2 DESCRIBE, §12.17 CSeq); challenges
 //! RFC 7235 §4.1 (`WWW-Authenticate`, several challenges per header allowed); SNMPv2c RFC 1901
-//! with the PDUs of RFC 3416, BER-encoded (`rasn-snmp`); SSDP UPnP Device Architecture 1.1 §1.3.
+//! with the PDUs of RFC 3416, BER-encoded (`rasn-snmp`); SSDP UPnP Device Architecture 1.1 §1.3;
+//! mDNS RFC 6762 with DNS-SD RFC 6763 (messages encoded and decoded by `simple-dns`).
 //!
 //! Glossary: *scheme* the first token of a challenge (`Digest`, `Basic`, …); *community* the
 //! clear-text password of SNMPv1/v2c; *sysDescr.0* `1.3.6.1.2.1.1.1.0`, the device's description;
@@ -48,6 +56,15 @@ pub const MAX_VALUE: usize = 1024;
 pub const SYS_DESCR: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 1, 0];
 /// The SSDP multicast group and port.
 pub const SSDP_GROUP: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(239, 255, 255, 250), 1900);
+/// The SSDP port, on which a device also takes unicast searches.
+pub const SSDP_PORT: u16 = 1900;
+/// The mDNS port (RFC 6762 §3).
+pub const MDNS_PORT: u16 = 5353;
+/// How long a unicast exchange keeps listening after the first answer, for the ones that follow
+/// it (an SSDP device sends one answer per search target).
+pub const SETTLE: Duration = Duration::from_millis(200);
+/// At most this many names are kept from one mDNS response.
+pub const MAX_MDNS_NAMES: usize = 32;
 
 /// Why an outside check could not say anything about the service.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -70,6 +87,9 @@ pub enum OutsideError {
     /// What came back is not an SNMP response.
     #[error("not an SNMP response: {0}")]
     NotSnmp(&'static str),
+    /// What came back is not a DNS response to the query.
+    #[error("not a DNS response: {0}")]
+    NotDns(&'static str),
     /// The answer exceeded a size cap.
     #[error("answer larger than {limit} bytes")]
     TooLarge {
@@ -97,6 +117,7 @@ impl OutsideError {
             OutsideError::Broken(_) => "outside_broken",
             OutsideError::NotRtsp(_) => "outside_not_rtsp",
             OutsideError::NotSnmp(_) => "outside_not_snmp",
+            OutsideError::NotDns(_) => "outside_not_dns",
             OutsideError::TooLarge { .. } => "outside_too_large",
             OutsideError::Tls(_) => "outside_tls",
             OutsideError::InvalidUrl(_) => "outside_invalid_url",
@@ -799,6 +820,207 @@ pub async fn ssdp_search(interface: Ipv4Addr, wait: Duration) -> std::io::Result
     }
 }
 
+/// Sends `request` to `ip:port` from an ephemeral port, again halfway through `timeout` while
+/// nothing was accepted (UDP may lose one), and returns what `accept` makes of each datagram that
+/// comes back from `ip` (from any of its ports: a UPnP device may answer from another socket than
+/// the one the search reached), in order: until `timeout`, or [`SETTLE`] after the first accepted
+/// one. Empty when nothing answered in time.
+async fn unicast_exchange<T>(
+    ip: IpAddr,
+    port: u16,
+    request: &[u8],
+    timeout: Duration,
+    mut accept: impl FnMut(&[u8], SocketAddr) -> Option<T>,
+) -> Result<Vec<T>, OutsideError> {
+    let local: SocketAddr = match ip {
+        IpAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        IpAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let io = |e: std::io::Error| OutsideError::Io(e.to_string());
+    let socket = UdpSocket::bind(local).await.map_err(io)?;
+    let to = SocketAddr::new(ip, port);
+    let mut deadline = tokio::time::Instant::now() + timeout;
+    let mut resend = Some(tokio::time::Instant::now() + timeout / 2);
+    let mut buf = vec![0u8; MAX_DATAGRAM + 1];
+    let mut out = Vec::new();
+    socket
+        .send_to(request, to)
+        .await
+        .map_err(OutsideError::connect)?;
+    loop {
+        let until = resend.map_or(deadline, |r| r.min(deadline));
+        let received = match tokio::time::timeout_at(until, socket.recv_from(&mut buf)).await {
+            Err(_) if resend == Some(until) && until < deadline => {
+                resend = None;
+                socket
+                    .send_to(request, to)
+                    .await
+                    .map_err(OutsideError::connect)?;
+                continue;
+            }
+            Err(_) => return Ok(out),
+            Ok(received) => received,
+        };
+        let (n, from) = match received {
+            Ok(r) => r,
+            // Reported by some systems for an earlier datagram (ICMP port unreachable).
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => continue,
+            Err(e) => return Err(io(e)),
+        };
+        if n > MAX_DATAGRAM || from.ip() != ip {
+            continue;
+        }
+        if let Some(answer) = accept(&buf[..n], from) {
+            if out.is_empty() {
+                resend = None;
+                deadline = deadline.min(tokio::time::Instant::now() + SETTLE);
+            }
+            out.push(answer);
+        }
+    }
+}
+
+/// The M-SEARCH sent to one device at `ip:port` (UPnP DA 1.1 §1.3.2, unicast search): `HOST` is
+/// the device's address and port, there is no `MX` (a device answers a unicast search at once), `ST` every device and
+/// service.
+pub fn m_search_unicast(ip: IpAddr, port: u16) -> String {
+    let host = match ip {
+        IpAddr::V6(v6) => format!("[{v6}]"),
+        v4 => v4.to_string(),
+    };
+    format!(
+        "M-SEARCH * HTTP/1.1\r\nHOST: {host}:{port}\r\nMAN: \"ssdp:discover\"\r\n\
+         ST: ssdp:all\r\nUSER-AGENT: camward/{} UPnP/1.1\r\n\r\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Sends a unicast M-SEARCH for `ssdp:all` to `ip:port` (normally [`SSDP_PORT`]) and returns the
+/// answers that come back from `ip` within `timeout`, each distinct one once (empty: UPnP is
+/// silent, or the port is closed). Unicast to the camera alone: safe for an audit on any network.
+pub async fn ssdp_unicast_search(
+    ip: IpAddr,
+    port: u16,
+    timeout: Duration,
+) -> Result<Vec<SsdpAnswer>, OutsideError> {
+    let mut answers: Vec<SsdpAnswer> = Vec::new();
+    let all = unicast_exchange(
+        ip,
+        port,
+        m_search_unicast(ip, port).as_bytes(),
+        timeout,
+        |datagram, from| {
+            let mut answer = parse_ssdp(datagram)?;
+            answer.from = from;
+            Some(answer)
+        },
+    )
+    .await?;
+    for answer in all {
+        if !answers.contains(&answer) {
+            answers.push(answer);
+        }
+    }
+    Ok(answers)
+}
+
+/// The mDNS query an audit sends (RFC 6762 §5.5 / §6.7, RFC 6763 §9): message `id`, one PTR
+/// question (class IN, unicast-response bit set) for the DNS-SD meta-query
+/// `_services._dns-sd._udp.local` and one for each camera service type discovery browses
+/// ([`crate::mdns::SERVICE_TYPES`]).
+pub fn mdns_query(id: u16) -> Vec<u8> {
+    use simple_dns::{Name, Packet, Question, CLASS, TYPE};
+    let mut packet = Packet::new_query(id);
+    for name in std::iter::once(crate::mdns::META_QUERY).chain(crate::mdns::SERVICE_TYPES) {
+        let name = name.trim_end_matches('.');
+        packet.questions.push(Question::new(
+            Name::new_unchecked(name),
+            TYPE::PTR.into(),
+            CLASS::IN.into(),
+            true,
+        ));
+    }
+    // Encoding a packet built from valid names does not fail; an empty datagram would simply get
+    // no answer.
+    packet.build_bytes_vec().unwrap_or_default()
+}
+
+/// Reads a response to the mDNS query `id` and returns the names it points to: the targets of
+/// its PTR answers (service types, service instances), else the owner names of its other answers,
+/// each once, printable, at most [`MAX_MDNS_NAMES`]. A response is accepted with or without the
+/// id echoed (RFC 6762 §18.1: a multicast response carries 0), but never a query.
+pub fn parse_mdns_response(datagram: &[u8], id: u16) -> Result<Vec<String>, OutsideError> {
+    use simple_dns::rdata::RData;
+    use simple_dns::{Packet, PacketFlag};
+    if datagram.len() > MAX_DATAGRAM {
+        return Err(OutsideError::TooLarge {
+            limit: MAX_DATAGRAM,
+        });
+    }
+    let packet = Packet::parse(datagram).map_err(|_| OutsideError::NotDns("not a DNS message"))?;
+    if !packet.has_flags(PacketFlag::RESPONSE) {
+        return Err(OutsideError::NotDns("a query, not a response"));
+    }
+    if packet.id() != id && packet.id() != 0 {
+        return Err(OutsideError::NotDns("answers another query"));
+    }
+    if packet.answers.is_empty() {
+        return Err(OutsideError::NotDns("no answer records"));
+    }
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |name: String| {
+        let name = printable(name.as_bytes());
+        if names.len() < MAX_MDNS_NAMES && !names.contains(&name) {
+            names.push(name);
+        }
+    };
+    let pointers: Vec<String> = packet
+        .answers
+        .iter()
+        .filter_map(|rr| match &rr.rdata {
+            RData::PTR(ptr) => Some(ptr.0.to_string()),
+            _ => None,
+        })
+        .collect();
+    if pointers.is_empty() {
+        for rr in &packet.answers {
+            add(rr.name.to_string());
+        }
+    } else {
+        for name in pointers {
+            add(name);
+        }
+    }
+    Ok(names)
+}
+
+/// Sends [`mdns_query`] by unicast to `ip:port` (normally [`MDNS_PORT`]) from an ephemeral port and
+/// returns `Some(names)` when the camera answers (the service types and instances it names, see
+/// [`parse_mdns_response`]), `None` when nothing answers within `timeout` or the port is closed:
+/// mDNS is off. Unicast to the camera alone: safe for an audit on any network.
+pub async fn mdns_unicast_answers(
+    ip: IpAddr,
+    port: u16,
+    timeout: Duration,
+) -> Result<Option<Vec<String>>, OutsideError> {
+    let id = (uuid::Uuid::new_v4().as_u128() as u16).max(1);
+    let query = mdns_query(id);
+    let responses = unicast_exchange(ip, port, &query, timeout, |datagram, _| {
+        parse_mdns_response(datagram, id).ok()
+    })
+    .await?;
+    if responses.is_empty() {
+        return Ok(None);
+    }
+    let mut names: Vec<String> = Vec::new();
+    for name in responses.into_iter().flatten() {
+        if names.len() < MAX_MDNS_NAMES && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    Ok(Some(names))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -877,5 +1099,222 @@ mod tests {
             None
         );
         assert!(m_search(1).contains("MAN: \"ssdp:discover\"\r\n"));
+    }
+
+    /// A loopback responder on 127.0.0.1: answers each datagram with the datagrams `reply` makes
+    /// of it (none: silent), to the sender's address and port, until the test ends.
+    async fn responder(
+        reply: impl Fn(&[u8]) -> Vec<Vec<u8>> + Send + 'static,
+    ) -> (u16, tokio::task::JoinHandle<Vec<Vec<u8>>>) {
+        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            let mut buf = vec![0u8; 4096];
+            while let Ok(Ok((n, from))) =
+                tokio::time::timeout(Duration::from_secs(3), socket.recv_from(&mut buf)).await
+            {
+                seen.push(buf[..n].to_vec());
+                for answer in reply(&buf[..n]) {
+                    socket.send_to(&answer, from).await.unwrap();
+                }
+            }
+            seen
+        });
+        (port, task)
+    }
+
+    /// A DNS-SD responder's legacy-unicast answer to `query`: the question echoed, one PTR per
+    /// service type asked that it "has".
+    fn dns_sd_answer(query: &[u8]) -> Option<Vec<u8>> {
+        use simple_dns::rdata::{RData, PTR};
+        use simple_dns::{Name, Packet, PacketFlag, ResourceRecord, CLASS};
+        let asked = Packet::parse(query).ok()?;
+        let mut reply = Packet::new_reply(asked.id());
+        reply.set_flags(PacketFlag::AUTHORITATIVE_ANSWER);
+        for q in &asked.questions {
+            let name = q.qname.to_string();
+            let target = match name.as_str() {
+                "_services._dns-sd._udp.local" => "_http._tcp.local",
+                "_http._tcp.local" => "Camsim CS-2000 - 000005._http._tcp.local",
+                _ => continue,
+            };
+            reply.answers.push(ResourceRecord::new(
+                Name::new_unchecked(&name).into_owned(),
+                CLASS::IN,
+                10,
+                RData::PTR(PTR(Name::new_unchecked(target).into_owned())),
+            ));
+        }
+        reply.build_bytes_vec().ok()
+    }
+
+    #[test]
+    fn the_mdns_query_asks_the_meta_query_and_each_camera_type_by_ptr() {
+        use simple_dns::{Packet, PacketFlag, QCLASS, QTYPE, TYPE};
+        let bytes = mdns_query(0x1234);
+        let q = Packet::parse(&bytes).unwrap();
+        assert_eq!(q.id(), 0x1234);
+        assert!(!q.has_flags(PacketFlag::RESPONSE));
+        let names: Vec<String> = q.questions.iter().map(|q| q.qname.to_string()).collect();
+        assert_eq!(names[0], "_services._dns-sd._udp.local");
+        assert!(
+            names.contains(&"_axis-video._tcp.local".to_owned()),
+            "{names:?}"
+        );
+        assert_eq!(names.len(), 1 + crate::mdns::SERVICE_TYPES.len());
+        for question in &q.questions {
+            assert_eq!(question.qtype, QTYPE::TYPE(TYPE::PTR));
+            assert!(matches!(
+                question.qclass,
+                QCLASS::CLASS(simple_dns::CLASS::IN)
+            ));
+            assert!(question.unicast_response);
+        }
+        // A query is not an answer to itself; garbage is no answer either.
+        assert_eq!(
+            parse_mdns_response(&bytes, 0x1234),
+            Err(OutsideError::NotDns("a query, not a response"))
+        );
+        assert!(parse_mdns_response(b"\x00\x01junk", 1).is_err());
+        let answer = dns_sd_answer(&bytes).unwrap();
+        assert_eq!(
+            parse_mdns_response(&answer, 0x4321),
+            Err(OutsideError::NotDns("answers another query"))
+        );
+        assert_eq!(
+            parse_mdns_response(&answer, 0x1234).unwrap(),
+            [
+                "_http._tcp.local",
+                "Camsim CS-2000 - 000005._http._tcp.local"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_unicast_mdns_query_reads_who_answers_and_hears_silence_as_none() {
+        let (port, task) = responder(|q| dns_sd_answer(q).into_iter().collect()).await;
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let names = mdns_unicast_answers(ip, port, Duration::from_secs(2))
+            .await
+            .unwrap()
+            .expect("the responder answers");
+        assert!(names.contains(&"_http._tcp.local".to_owned()), "{names:?}");
+        // A responder that stays silent (mDNS off), and a closed port.
+        let (quiet, quiet_task) = responder(|_| Vec::new()).await;
+        let started = std::time::Instant::now();
+        assert_eq!(
+            mdns_unicast_answers(ip, quiet, Duration::from_millis(400)).await,
+            Ok(None)
+        );
+        assert!(started.elapsed() >= Duration::from_millis(400));
+        // Asked twice: UDP may lose the first.
+        quiet_task.abort();
+        let closed = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        assert_eq!(
+            mdns_unicast_answers(ip, closed, Duration::from_millis(400)).await,
+            Ok(None)
+        );
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn a_unicast_m_search_is_addressed_to_the_device_and_collects_its_answers() {
+        let answer = |st: &str| {
+            format!("HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\nLOCATION: http://127.0.0.1:80/upnp/device.xml\r\nSERVER: Linux UPnP/1.1 test/1\r\nST: {st}\r\nUSN: uuid:abc::{st}\r\n\r\n")
+        };
+        let (port, task) = responder(move |search| {
+            let text = String::from_utf8_lossy(search);
+            // A unicast search names the device, not the group, and carries no MX.
+            let unicast = text.starts_with("M-SEARCH * HTTP/1.1\r\n")
+                && text.contains("\r\nHOST: 127.0.0.1:")
+                && text.contains("\r\nMAN: \"ssdp:discover\"\r\n")
+                && !text.contains("MX:");
+            if !unicast {
+                return Vec::new();
+            }
+            // The same answer twice (counted once), then another search target.
+            [
+                answer("upnp:rootdevice"),
+                answer("upnp:rootdevice"),
+                answer("urn:schemas-upnp-org:device:Basic:1"),
+            ]
+            .map(String::into_bytes)
+            .to_vec()
+        })
+        .await;
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let started = std::time::Instant::now();
+        let answers = ssdp_unicast_search(ip, port, Duration::from_secs(3))
+            .await
+            .unwrap();
+        assert_eq!(answers.len(), 2, "{answers:?}");
+        assert_eq!(answers[0].st, "upnp:rootdevice");
+        assert_eq!(answers[1].st, "urn:schemas-upnp-org:device:Basic:1");
+        assert_eq!(answers[0].from, SocketAddr::new(ip, port));
+        assert!(answers[0].server.as_deref().unwrap().contains("UPnP/1.1"));
+        // It stops listening shortly after the answers, not at the timeout.
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // A device that answers from another socket than the one the search reached.
+        let (search_port, elsewhere) = {
+            let searched = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+            let port = searched.local_addr().unwrap().port();
+            let out = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+            let reply = answer("upnp:rootdevice");
+            let task = tokio::spawn(async move {
+                let mut buf = vec![0u8; 2048];
+                let (_, from) = searched.recv_from(&mut buf).await.unwrap();
+                out.send_to(reply.as_bytes(), from).await.unwrap();
+                out.local_addr().unwrap()
+            });
+            (port, task)
+        };
+        let answers = ssdp_unicast_search(ip, search_port, Duration::from_secs(2))
+            .await
+            .unwrap();
+        let sender = elsewhere.await.unwrap();
+        assert_eq!(answers.len(), 1, "{answers:?}");
+        assert_eq!(answers[0].from, sender);
+        let (quiet, quiet_task) = responder(|_| Vec::new()).await;
+        assert_eq!(
+            ssdp_unicast_search(ip, quiet, Duration::from_millis(300)).await,
+            Ok(vec![])
+        );
+        quiet_task.abort();
+        task.abort();
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Anyone on the link can answer with anything: no datagram makes the reader panic, and
+        /// what it keeps stays within its caps.
+        #[test]
+        fn arbitrary_mdns_datagrams_never_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+            id in proptest::prelude::any::<u16>(),
+        ) {
+            if let Ok(names) = parse_mdns_response(&bytes, id) {
+                proptest::prop_assert!(names.len() <= MAX_MDNS_NAMES);
+                proptest::prop_assert!(names.iter().all(|n| n.len() <= MAX_VALUE));
+            }
+        }
+
+        /// A response's header bits flipped at random: still no panic, and a query never passes.
+        #[test]
+        fn mutated_mdns_answers_never_panic(at in 0usize..64, value in proptest::prelude::any::<u8>()) {
+            let mut bytes = dns_sd_answer(&mdns_query(7)).unwrap_or_default();
+            if at < bytes.len() {
+                bytes[at] = value;
+            }
+            if let Ok(names) = parse_mdns_response(&bytes, 7) {
+                proptest::prop_assert!(names.len() <= MAX_MDNS_NAMES);
+            }
+            proptest::prop_assert!(parse_mdns_response(&mdns_query(7), 7).is_err());
+        }
     }
 }
