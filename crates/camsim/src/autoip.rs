@@ -106,6 +106,20 @@ fn ip(args: &[&str]) -> Result<(), SimError> {
     }
 }
 
+/// Removes every IPv4 address from `interface`: what a hard factory reset does to a camera's
+/// static network settings (it then comes back on DHCP or, without it, on AutoIP).
+pub fn forget_addresses(interface: &str) -> Result<(), SimError> {
+    ip(&["-4", "addr", "flush", "dev", interface])
+}
+
+/// True when `address` is one of `interface`'s own: the camera was given a static address there.
+pub fn holds(interface: &str, address: std::net::IpAddr) -> bool {
+    pnet_datalink::interfaces()
+        .into_iter()
+        .filter(|i| i.name == interface)
+        .any(|i| i.ips.iter().any(|n| n.ip() == address))
+}
+
 /// Claims a link-local address on `interface` for the camera with `mac`, as RFC 3927 has a
 /// device do, and returns it. Blocks for the probes (a few hundred milliseconds).
 pub fn claim(interface: &str, mac: &str) -> Result<Ipv4Addr, SimError> {

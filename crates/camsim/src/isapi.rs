@@ -203,6 +203,20 @@ pub fn handle(
             }
             status(200, req.path, 1, "ok").changed()
         }
+        // ISAPI "factoryReset": mode=full resets everything (network settings, activation),
+        // mode=basic keeps the network and user settings; the camera restarts either way.
+        ("PUT", "/ISAPI/System/factoryReset") => {
+            let mode = req
+                .query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("mode="))
+                .unwrap_or("basic");
+            match mode {
+                "full" => status(200, req.path, 1, "ok").resets(true),
+                "basic" => status(200, req.path, 1, "ok").resets(false),
+                _ => status(400, req.path, 6, "badParameters"),
+            }
+        }
         ("GET", "/ISAPI/Security/ONVIF/users") => onvif_users_xml(state),
         ("POST", "/ISAPI/Security/ONVIF/users") => add_onvif_user(state, req),
         _ => status(404, req.path, 4, "notSupport"),

@@ -96,6 +96,11 @@ pub struct FleetConfig {
     /// set and the fleet has one camera, free ports otherwise ([`CameraInfo::ftp_port`] …). SSDP
     /// multicasts: only inside a test's own network namespace. Off by default.
     pub services: bool,
+    /// The interface whose address belongs to this camera's network settings (`--autoip`): a hard
+    /// factory reset removes a static address from it and claims a link-local one by AutoIP
+    /// (RFC 3927), as a camera without DHCP does. Needs root; only inside a test's own network
+    /// namespace, because it ARPs. `None` (the default) leaves the address alone.
+    pub autoip: Option<String>,
 }
 
 impl Default for FleetConfig {
@@ -121,6 +126,7 @@ impl Default for FleetConfig {
             vendor_discovery: false,
             mdns: false,
             services: false,
+            autoip: None,
         }
     }
 }
@@ -322,6 +328,13 @@ impl SimCamera {
     /// Whether the camera is rebooting (unreachable).
     pub fn is_rebooting(&self) -> bool {
         self.camera.is_rebooting()
+    }
+    /// Cuts the camera's power and turns it back on, as happens on a site: every connection
+    /// drops and the camera is unreachable for the fleet's reboot duration, keeping its
+    /// settings. Must be called from within the fleet's tokio runtime.
+    pub fn power_cycle(&self) {
+        let camera = self.camera.clone();
+        tokio::spawn(async move { camera.reboot(None).await });
     }
     /// The actual HTTP listener port.
     pub fn http_port(&self) -> u16 {

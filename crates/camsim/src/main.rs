@@ -115,7 +115,9 @@ struct Args {
     services: bool,
     /// Claim a link-local address on this interface first, as a camera without DHCP does (RFC 3927
     /// AutoIP: ARP probes, then the address is added and announced), and serve on it instead of
-    /// --bind. Gives the interface the camera's MAC. One camera only; needs root, and belongs
+    /// --bind. Gives the interface the camera's MAC. When the interface already holds the --bind
+    /// address, that is the camera's static address: it serves there until a hard factory reset
+    /// wipes it, and then claims the link-local one. One camera only; needs root, and belongs
     /// only in a network namespace of your own.
     #[arg(long, value_name = "INTERFACE")]
     autoip: Option<String>,
@@ -179,6 +181,9 @@ async fn main() {
             eprintln!("camsim: --autoip claims one address for one camera: use --cameras 1");
             std::process::exit(2);
         }
+        // A --bind address the interface already holds is the camera's static setting: it
+        // serves there, and AutoIP runs only once a hard factory reset has wiped it.
+        Some(interface) if camsim::autoip::holds(interface, args.bind) => args.bind,
         Some(interface) => match camsim::autoip::claim(interface, &camsim::mac_of(args.seed, 0)) {
             Ok(address) => std::net::IpAddr::V4(address),
             Err(e) => {
@@ -223,6 +228,7 @@ async fn main() {
         vendor_discovery: args.vendor_discovery,
         mdns: args.mdns,
         services: args.services,
+        autoip: args.autoip.clone(),
         ..FleetConfig::default()
     };
     let fleet = match Fleet::start(cfg).await {

@@ -94,6 +94,9 @@ pub(crate) struct Camera {
     guid: String,
     pub(crate) http_port: u16,
     pub(crate) https_port: u16,
+    /// The address it serves on: [`FleetConfig::bind`] until a hard factory reset on an
+    /// [`FleetConfig::autoip`] interface wipes it and AutoIP claims a link-local one.
+    address: Mutex<IpAddr>,
     state: Mutex<CameraState>,
     runtime: Mutex<Runtime>,
     cert_slot: Arc<CertSlot>,
@@ -241,6 +244,7 @@ impl Camera {
             cfg.lockout_failures,
             cfg.lockout_duration,
         ));
+        let cfg_bind = cfg.bind;
         let camera = Arc::new(Camera {
             requests: std::sync::atomic::AtomicU64::new(0),
             flavour,
@@ -260,6 +264,7 @@ impl Camera {
             guid,
             http_port,
             https_port,
+            address: Mutex::new(cfg_bind),
             state: Mutex::new(state),
             cert_slot,
             listeners: watch::Sender::new(0),
@@ -285,8 +290,13 @@ impl Camera {
         Ok((camera, tasks))
     }
 
+    /// The address the camera serves on now.
+    pub(crate) fn address(&self) -> IpAddr {
+        *lock(&self.address)
+    }
+
     pub(crate) fn host(&self) -> String {
-        match self.cfg.bind {
+        match self.address() {
             IpAddr::V6(v6) => format!("[{v6}]"),
             v4 => v4.to_string(),
         }
@@ -320,7 +330,7 @@ impl Camera {
             return None;
         }
         let info = self.info();
-        let ip = match self.cfg.bind {
+        let ip = match self.address() {
             IpAddr::V4(v4) => v4,
             IpAddr::V6(v6) => v6
                 .to_ipv4_mapped()
@@ -447,7 +457,7 @@ impl Camera {
     }
 
     pub(crate) fn bind_ip(&self) -> IpAddr {
-        self.cfg.bind
+        self.address()
     }
 
     pub(crate) fn is_stopped(&self) -> bool {
@@ -534,7 +544,6 @@ impl Camera {
         } else {
             self.https_port
         };
-        let addr = SocketAddr::new(self.cfg.bind, port);
         let mut listener = Some(initial);
         let mut changes = self.listeners.subscribe();
         let acceptor = crate::tls::acceptor(self.cert_slot.clone());
@@ -546,6 +555,9 @@ impl Camera {
                 // Dropping the socket makes new connections fail with "connection refused".
                 listener = None;
             } else if listener.is_none() {
+                // The address may have changed while the listener was closed (a hard reset
+                // that wiped a static address, see `reboot`).
+                let addr = SocketAddr::new(self.address(), port);
                 match bind(addr) {
                     Ok(l) => listener = Some(l),
                     Err(e) => {
@@ -900,6 +912,10 @@ impl Camera {
         if reply.changed {
             self.persist();
         }
+        if let Some(hard) = reply.factory_reset {
+            tracing::info!(camera = %self.id, hard, "factory reset asked over the vendor API");
+            tokio::spawn(self.clone().reboot(Some(hard)));
+        }
         vendor_response(reply)
     }
 
@@ -1098,8 +1114,38 @@ impl Camera {
         response
     }
 
+    /// After a hard reset on an [`FleetConfig::autoip`] interface: the network settings are gone,
+    /// so a static address is removed from the interface and, as a camera without a DHCP server
+    /// does, AutoIP (RFC 3927) claims a link-local address, which the listeners then serve on. A
+    /// camera already on its link-local address keeps it (AutoIP asks for the same one again).
+    async fn renew_address(&self) {
+        let Some(interface) = self.cfg.autoip.clone() else {
+            return;
+        };
+        let old = self.address();
+        if matches!(old, IpAddr::V4(v4) if v4.is_link_local()) {
+            return;
+        }
+        let mac = self.mac.clone();
+        let claimed = tokio::task::spawn_blocking(move || {
+            crate::autoip::forget_addresses(&interface)?;
+            crate::autoip::claim(&interface, &mac)
+        })
+        .await;
+        match claimed {
+            Ok(Ok(address)) => {
+                tracing::info!(camera = %self.id, %old, %address, "static address wiped; AutoIP address claimed");
+                *lock(&self.address) = IpAddr::V4(address);
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(camera = %self.id, error = %e, "AutoIP after the reset failed")
+            }
+            Err(e) => tracing::warn!(camera = %self.id, error = %e, "AutoIP task failed"),
+        }
+    }
+
     /// Reboots, optionally after a factory reset (`Some(hard)`).
-    async fn reboot(self: Arc<Self>, reset: Option<bool>) {
+    pub(crate) async fn reboot(self: Arc<Self>, reset: Option<bool>) {
         // Let the reply to SystemReboot / SetSystemFactoryDefault reach the client first.
         tokio::time::sleep(Duration::from_millis(200)).await;
         self.rebooting.store(true, Ordering::SeqCst);
@@ -1141,6 +1187,9 @@ impl Camera {
             } else {
                 self.persist();
             }
+        }
+        if reset == Some(true) {
+            self.renew_address().await;
         }
         tokio::time::sleep(self.cfg.reboot_duration).await;
         // Boot: what survives is what was persisted (or, without a state dir, the memory image).

@@ -34,6 +34,10 @@ pub const PWDGRP: &str = "/axis-cgi/pwdgrp.cgi";
 /// The path of the parameter CGI (VAPIX "Parameter management"); camsim has one parameter,
 /// [`BONJOUR`].
 pub const PARAM: &str = "/axis-cgi/param.cgi";
+/// VAPIX factory default that keeps the network settings.
+pub const FACTORY_DEFAULT: &str = "/axis-cgi/factorydefault.cgi";
+/// VAPIX factory default of everything, network settings included.
+pub const HARD_FACTORY_DEFAULT: &str = "/axis-cgi/hardfactorydefault.cgi";
 /// Whether the camera announces itself over mDNS (`yes` / `no`): [`CameraState::mdns`].
 pub const BONJOUR: &str = "Network.Bonjour.Enabled";
 /// Digest algorithms the VAPIX service offers (AXIS OS offers SHA-256 and MD5).
@@ -121,6 +125,14 @@ pub fn handle(
         .unwrap_or(UserLevel::Anonymous);
     if req.path == PARAM {
         return param(state, level, req);
+    }
+    if req.path == HARD_FACTORY_DEFAULT || req.path == FACTORY_DEFAULT {
+        // VAPIX "Factory default": `factorydefault.cgi` keeps the network settings,
+        // `hardfactorydefault.cgi` resets everything; either restarts the camera.
+        if level != UserLevel::Administrator {
+            return text(403, "Error: only administrators may reset the camera");
+        }
+        return text(200, "OK").resets(req.path == HARD_FACTORY_DEFAULT);
     }
     if req.path != PWDGRP {
         return text(404, "Not found");

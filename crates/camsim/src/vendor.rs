@@ -45,6 +45,8 @@ pub struct VendorReply {
     pub body: String,
     /// Whether persisted state changed (the server then writes the state file).
     pub changed: bool,
+    /// A factory reset to run once the reply is out (`Some(hard)`), then a reboot.
+    pub factory_reset: Option<bool>,
 }
 
 impl VendorReply {
@@ -56,7 +58,14 @@ impl VendorReply {
             headers: Vec::new(),
             body: body.into(),
             changed: false,
+            factory_reset: None,
         }
+    }
+
+    /// Asks for a factory reset (hard: network settings too) and a reboot after the reply.
+    pub fn resets(mut self, hard: bool) -> Self {
+        self.factory_reset = Some(hard);
+        self
     }
 
     /// Marks the reply as having changed persisted state.

@@ -155,3 +155,28 @@ pub async fn set_mdns(http: &VendorHttp, enabled: bool) -> Result<(), VendorErro
         _ => Err(refusal(&r)),
     }
 }
+
+/// VAPIX factory default that keeps the network settings (IP address, subnet, gateway).
+pub const FACTORY_DEFAULT: &str = "/axis-cgi/factorydefault.cgi";
+
+/// VAPIX factory default of everything, the network settings included.
+pub const HARD_FACTORY_DEFAULT: &str = "/axis-cgi/hardfactorydefault.cgi";
+
+/// Resets the camera to its factory settings as an administrator (VAPIX "Factory default"):
+/// `hard` wipes the network settings too (`hardfactorydefault.cgi`), otherwise they are kept
+/// (`factorydefault.cgi`). The camera restarts after answering.
+pub async fn factory_default(http: &VendorHttp, hard: bool) -> Result<(), VendorError> {
+    let target = if hard {
+        HARD_FACTORY_DEFAULT
+    } else {
+        FACTORY_DEFAULT
+    };
+    let r = http
+        .send_authenticated("GET", target, None, Vec::new())
+        .await?;
+    match r.status {
+        200 if !body_text(&r).starts_with("# Error") => Ok(()),
+        200 => Err(malformed("the factory default was refused")),
+        _ => Err(refusal(&r)),
+    }
+}

@@ -237,6 +237,23 @@ pub async fn enable_onvif(http: &VendorHttp) -> Result<(), VendorError> {
     ok_or_refusal(&r)
 }
 
+/// Resets the camera to its factory settings, as `admin`: `PUT /ISAPI/System/factoryReset`
+/// with `mode=full` (everything: network settings and activation; the camera comes back
+/// inactive) or `mode=basic` (the network and user settings are kept). It restarts after
+/// answering.
+pub async fn factory_reset(http: &VendorHttp, full: bool) -> Result<(), VendorError> {
+    let mode = if full { "full" } else { "basic" };
+    let r = http
+        .send_authenticated(
+            "PUT",
+            &format!("/ISAPI/System/factoryReset?mode={mode}"),
+            None,
+            Vec::new(),
+        )
+        .await?;
+    ok_or_refusal(&r)
+}
+
 /// Creates an ONVIF account (`POST /ISAPI/Security/ONVIF/users`), as `admin`.
 pub async fn add_onvif_user(
     http: &VendorHttp,
