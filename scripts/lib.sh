@@ -7,6 +7,7 @@ CAMWARD_APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
   libayatana-appindicator3-dev build-essential pkg-config libssl-dev xvfb dbus dbus-x11
   gnome-keyring libdbus-1-dev libxml2-utils webkit2gtk-driver iproute2 openssl
+  chromium fonts-dejavu-core poppler-utils
 )
 
 # Phase bookkeeping: every section header also records when it started, so the script can print

@@ -41,10 +41,18 @@ start_xvfb
 # (a daemon bug, see crates/camward-cli/tests/common/soak.rs); it gets a session and daemon of its
 # own below, so no other test shares a daemon it may bring down.
 CRASH_TEST=rotation_killed_at_random_points_always_resumes_to_a_known_password
-env -u DISPLAY CAMWARD_DISPLAY="$DISPLAY" dbus-run-session -- sh -c 'printf camward | gnome-keyring-daemon --unlock --components=secrets >/dev/null; DISPLAY="$CAMWARD_DISPLAY" exec cargo test --workspace -- --skip '"$CRASH_TEST"
+# Each keychain daemon gets a keyring directory of its own (XDG_DATA_HOME): daemons that share
+# ~/.local/share/keyrings reload each other's rewrites of login.keyring, and a search in the
+# middle of a reload misses items that are there. It also keeps test entries out of the
+# keyring of whoever runs the tests.
+# (Under /tmp, removed when the tests pass; lib.sh owns the EXIT trap.)
+KEYRINGS=$(mktemp -d)
+mkdir -p "$KEYRINGS/workspace" "$KEYRINGS/crash"
+env -u DISPLAY XDG_DATA_HOME="$KEYRINGS/workspace" CAMWARD_DISPLAY="$DISPLAY" dbus-run-session -- sh -c 'printf camward | gnome-keyring-daemon --unlock --components=secrets >/dev/null; DISPLAY="$CAMWARD_DISPLAY" exec cargo test --workspace -- --skip '"$CRASH_TEST"
 
 section "rotation crash test (its own D-Bus session and keychain daemon)"
-env -u DISPLAY dbus-run-session -- sh -c 'printf camward | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec cargo test --workspace --test crash -- --exact '"$CRASH_TEST"
+env -u DISPLAY XDG_DATA_HOME="$KEYRINGS/crash" dbus-run-session -- sh -c 'printf camward | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec cargo test --workspace --test crash -- --exact '"$CRASH_TEST"
 
+rm -rf "$KEYRINGS"
 phase_done
 echo "All tests passed."

@@ -9,7 +9,12 @@
 //! ≤ 60 s wall for 100 cameras, ratio ≤ 1.5.
 //!
 //! `dbus-run-session -- sh -c 'printf pw | gnome-keyring-daemon --unlock --components=secrets;
-//! cargo bench -p camward-cli --bench commission -- [CAMERAS] [CONCURRENCY]'`
+//! cargo bench -p camward-cli --bench commission -- [CAMERAS] [CONCURRENCY] [--memory-store]'`
+//!
+//! The keychain daemon serves one call at a time and a write makes it rewrite and sync its file
+//! (see `cargo bench -p camward-vault --bench keychain_costs`), so with the real keychain the
+//! wall time has a floor of (keychain calls × their cost) that no schedule removes.
+//! `--memory-store` keeps the secrets in this process instead, to measure the schedule alone.
 #![allow(clippy::unwrap_used)] // Bench code: a failed unwrap is a failed run.
 
 #[path = "../tests/common/mod.rs"]
@@ -68,6 +73,45 @@ impl camward_vault::SecretStore for Timed {
     }
 }
 
+/// Secrets in this process's memory, for the `--memory-store` run only: it takes the keychain
+/// daemon's serialized time out of the figure, to show how close the schedule itself comes to
+/// the round-trip minimum. Never used outside this benchmark.
+#[derive(Default)]
+struct MemoryStore(
+    std::sync::Mutex<std::collections::HashMap<String, camward_vault::Sensitive<String>>>,
+);
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemoryStore(<redacted>)")
+    }
+}
+
+impl camward_vault::SecretStore for MemoryStore {
+    fn get(
+        &self,
+        key: &camward_vault::CredentialKey,
+    ) -> Result<Option<camward_vault::Sensitive<String>>, camward_vault::VaultError> {
+        let map = self.0.lock().unwrap();
+        Ok(map
+            .get(&key.account())
+            .map(|s| camward_vault::Sensitive::new(s.expose().clone())))
+    }
+    fn set(
+        &self,
+        key: &camward_vault::CredentialKey,
+        secret: &camward_vault::Sensitive<String>,
+    ) -> Result<(), camward_vault::VaultError> {
+        let copy = camward_vault::Sensitive::new(secret.expose().clone());
+        self.0.lock().unwrap().insert(key.account(), copy);
+        Ok(())
+    }
+    fn delete(&self, key: &camward_vault::CredentialKey) -> Result<(), camward_vault::VaultError> {
+        self.0.lock().unwrap().remove(&key.account());
+        Ok(())
+    }
+}
+
 /// Answers SNTP requests on 127.0.0.1:123 from a thread, if this process may bind there.
 fn serve_ntp() -> bool {
     let Ok(socket) = std::net::UdpSocket::bind("127.0.0.1:123") else {
@@ -97,12 +141,18 @@ fn main() {
     )
     .unwrap();
     let inventory = camward_vault::Inventory::open(test_vault.db()).unwrap();
+    let memory = std::env::args().any(|a| a == "--memory-store");
     let store = Arc::new(Timed {
         inner: test_vault.keychain(),
         calls: 0.into(),
         nanos: 0.into(),
     });
-    let ledger = camward_vault::CredentialLedger::new(store.clone(), &inventory);
+    let secrets: Arc<dyn camward_vault::SecretStore> = if memory {
+        Arc::new(MemoryStore::default())
+    } else {
+        store.clone()
+    };
+    let ledger = camward_vault::CredentialLedger::new(secrets, &inventory);
     let vault = Vault { ledger, inventory };
     let options = CommissionOptions {
         plan: &plan,
@@ -140,6 +190,13 @@ fn main() {
             Err(e) => {
                 failed += 1;
                 eprintln!("{url}: {} [{}]", e.message, e.code);
+                let key = camward_vault::CredentialKey::new(camward_core::camera_key(url), "admin");
+                eprintln!(
+                    "  re-read now: current {:?}, pending {:?}, phase {:?}",
+                    vault.ledger.current(&key).map(|s| s.is_some()),
+                    vault.ledger.pending_secret(&key).map(|s| s.is_some()),
+                    vault.ledger.pending().map(|p| p.contains(&key))
+                );
             }
         }
     }
@@ -151,7 +208,10 @@ fn main() {
     let most = requests.iter().copied().max().unwrap_or(0);
     let least = requests.iter().copied().min().unwrap_or(0);
     let minimum = most as f64 * LATENCY_MS as f64 / 1000.0;
-    println!("commission benchmark: {cameras} factory-fresh cameras, {LATENCY_MS} ms per request, concurrency {concurrency}, level standard");
+    println!(
+        "commission benchmark: {cameras} factory-fresh cameras, {LATENCY_MS} ms per request, concurrency {concurrency}, level standard, secrets in {}",
+        if memory { "process memory (--memory-store: the schedule alone, no keychain floor)" } else { "the OS keychain" }
+    );
     println!(
         "  wall:                          {:.1} s",
         wall.as_secs_f64()

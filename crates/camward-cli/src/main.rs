@@ -1,6 +1,8 @@
 //! `camward`: the command line over camward-core. Same use cases as the desktop app.
 //!
 //! Passwords never come from argv: `--password-stdin`, the OS keychain, or an interactive prompt.
+mod progress;
+
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +33,14 @@ struct Cli {
     keychain_service: Option<String>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `camward report --format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ReportFormat {
+    Html,
+    Pdf,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -102,7 +112,8 @@ enum Command {
         /// The firmware catalog (TOML) that says which firmware is the newest per model.
         #[arg(long)]
         firmware_catalog: Option<PathBuf>,
-        /// Also verify from outside: TCP ports, FTP on 21, SNMP v2c on 161, RTSP's challenge.
+        /// Also verify from outside, by unicast to the camera only: TCP ports, FTP on 21, SNMP v2c on
+        /// 161, RTSP's challenge, mDNS on 5353, SSDP on 1900, i-PRO Easy IP Setup on 10670.
         #[arg(long)]
         outside: bool,
         /// Cameras audited at once.
@@ -128,7 +139,8 @@ enum Command {
         /// Only list what would change, per camera.
         #[arg(long)]
         dry_run: bool,
-        /// Also verify from outside (ports, FTP, SNMP v2c, RTSP challenge).
+        /// Also verify from outside, by unicast to the camera only (ports, FTP, SNMP v2c, RTSP,
+        /// mDNS, SSDP, Easy IP Setup).
         #[arg(long)]
         outside: bool,
         /// The firmware catalog (TOML).
@@ -140,6 +152,19 @@ enum Command {
         /// One JSON result per camera.
         #[arg(long)]
         json: bool,
+    },
+    /// Write the site's hardening report: a site summary with a picture of the scores, then one
+    /// page per camera (scorecard before and after, what changed, what still needs a person).
+    Report {
+        /// Only the cameras of this site (as named by the site plan they were commissioned with).
+        #[arg(long)]
+        site: Option<String>,
+        /// html (one self-contained page), pdf (printed by headless Chromium) or json.
+        #[arg(long, value_enum)]
+        format: ReportFormat,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Change a user's password on cameras, verified and resumable.
     Rotate {
@@ -187,6 +212,41 @@ enum Command {
         #[arg(long)]
         list_interfaces: bool,
         /// One JSON object per camera.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retire cameras with proof: confirm (serial and model shown), record the final state in the
+    /// audit trail, factory reset (hard; --keep-network: soft), wait out the reboot, see the camera
+    /// factory-fresh (after a hard reset: rediscovered on its link-local address), and only then
+    /// delete its keychain entries, retire its certificate and mark it decommissioned. A disposal
+    /// record lists the proof and what is left for a person.
+    Decommission {
+        /// Device service URLs or HOST[:PORT]s.
+        #[arg(required = true)]
+        targets: Vec<String>,
+        /// Soft reset that keeps the network settings (default: hard reset, nothing kept).
+        #[arg(long)]
+        keep_network: bool,
+        /// Do not ask for confirmation (scripts).
+        #[arg(long)]
+        yes: bool,
+        /// The administrator account (its password comes from the keychain).
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// Write the disposal record to this file (several cameras: FILE-SERIAL.EXT each).
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
+        /// Format of the disposal record: html, pdf or json (default: from the file's extension,
+        /// else json).
+        #[arg(long, value_enum)]
+        format: Option<ReportFormat>,
+        /// How long the reboot and the proof may take, in seconds.
+        #[arg(long, default_value_t = 300)]
+        reboot_timeout: u64,
+        /// Interfaces to look for the reset camera on (repeatable); default: every non-loopback.
+        #[arg(long = "interface")]
+        interfaces: Vec<String>,
+        /// One JSON disposal record (or error) per camera.
         #[arg(long)]
         json: bool,
     },
@@ -790,29 +850,12 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
                 outside,
                 firmware: firmware.as_ref(),
             };
-            let progress = |event: camward_core::hardening::commission::CommissionEvent| {
-                use camward_core::hardening::commission::CommissionEvent as E;
-                if json {
-                    return;
-                }
-                match event {
-                    E::CameraStarted { camera } => eprintln!("{camera}: started"),
-                    E::Step { camera, step } => eprintln!(
-                        "{camera}: {:<22} {}",
-                        step.control,
-                        outcome_text(&step.outcome)
-                    ),
-                    E::CameraDone {
-                        camera,
-                        score,
-                        error,
-                    } => match (score, error) {
-                        (_, Some(e)) => eprintln!("{camera}: stopped: {e}"),
-                        (Some(s), None) => eprintln!("{camera}: done, score {s}%"),
-                        (None, None) => eprintln!("{camera}: done"),
-                    },
-                }
-            };
+            let bars = progress::CommissionProgress::new(
+                json,
+                targets.len(),
+                camward_core::hardening::catalog::for_level(plan.level()).count(),
+            );
+            let progress = |event| bars.event(event);
             let results = camward_core::hardening::commission::commission_all(
                 &vault,
                 &targets,
@@ -821,7 +864,34 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
                 &progress,
             )
             .await;
+            bars.finish();
             return commission_report(&mut out, &results, json);
+        }
+        Command::Report {
+            site,
+            format,
+            out: path,
+        } => {
+            use camward_core::hardening::report::{self, Format};
+            let vault = config.vault()?;
+            let format = match format {
+                ReportFormat::Html => Format::Html,
+                ReportFormat::Pdf => Format::Pdf,
+                ReportFormat::Json => Format::Json,
+            };
+            let written = report::write(&vault, site.as_deref(), format, &path).await?;
+            let s = &written.summary;
+            let percent = |v: Option<u8>| v.map_or_else(|| "-".to_owned(), |v| format!("{v}%"));
+            writeln!(
+                out,
+                "{}: {} cameras, mean score {} before, {} now, {} tasks left for a person",
+                path.display(),
+                s.cameras,
+                percent(s.mean_before),
+                percent(s.mean_now),
+                s.person_tasks
+            )
+            .map_err(write_err)?;
         }
         Command::Rotate {
             targets,
@@ -907,6 +977,33 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
             };
             discover(&mut out, &chosen, &options, json).await?;
         }
+        Command::Decommission {
+            targets,
+            keep_network,
+            yes,
+            user,
+            record,
+            format,
+            reboot_timeout,
+            interfaces,
+            json,
+        } => {
+            let vault = config.vault()?;
+            let request = DecommissionRequest {
+                options: camward_core::decommission::DecommissionOptions {
+                    user,
+                    keep_network,
+                    reboot_timeout: std::time::Duration::from_secs(reboot_timeout),
+                    interfaces,
+                    ..Default::default()
+                },
+                yes,
+                record,
+                format,
+                json,
+            };
+            return decommission(&mut out, &vault, &targets, &request).await;
+        }
         Command::Inventory { action } => {
             let vault = config.vault()?;
             let inv = |e: camward_vault::InventoryError| {
@@ -973,6 +1070,248 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
         }
     }
     Ok(0)
+}
+
+/// What `camward decommission` was asked to do.
+struct DecommissionRequest {
+    options: camward_core::decommission::DecommissionOptions,
+    yes: bool,
+    record: Option<PathBuf>,
+    format: Option<ReportFormat>,
+    json: bool,
+}
+
+/// Where the disposal record of the `index`-th of `count` cameras goes: `path` itself for one
+/// camera, `STEM-SERIAL.EXT` (or `STEM-N.EXT`) for several.
+fn record_path(
+    path: &std::path::Path,
+    count: usize,
+    index: usize,
+    serial: Option<&str>,
+) -> PathBuf {
+    if count <= 1 {
+        return path.to_owned();
+    }
+    let tag: String = serial
+        .map(|s| {
+            s.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| (index + 1).to_string());
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "disposal".into(), |s| s.to_string_lossy().into_owned());
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{tag}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{tag}"),
+    };
+    path.with_file_name(name)
+}
+
+/// Asks the person to confirm one camera's decommissioning on the terminal; true for yes.
+fn confirm_decommission(
+    plan: &camward_core::decommission::DecommissionPlan,
+    keep_network: bool,
+) -> Result<bool, CoreError> {
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let mut err = std::io::stderr().lock();
+    let write_err = |e: std::io::Error| local_error("output", &plan.url, "confirm", e.to_string());
+    writeln!(
+        err,
+        "Decommission {} {} serial {} (firmware {}, MAC {}) at {}?",
+        dash(&plan.manufacturer),
+        dash(&plan.model),
+        dash(&plan.serial),
+        dash(&plan.firmware),
+        dash(&plan.mac),
+        plan.url
+    )
+    .map_err(write_err)?;
+    writeln!(
+        err,
+        "  It is reset to its factory settings ({}), then Camward deletes its keychain entries ({}){}.",
+        if keep_network { "network settings kept" } else { "network settings NOT kept" },
+        if plan.credentials.is_empty() { "none".to_owned() } else { plan.credentials.join(", ") },
+        plan.certificate
+            .as_ref()
+            .map(|c| format!(" and retires its certificate {}", c.sha256_fingerprint))
+            .unwrap_or_default()
+    )
+    .map_err(write_err)?;
+    write!(err, "Type y to go on [y/N]: ").map_err(write_err)?;
+    err.flush().map_err(write_err)?;
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| local_error("input", &plan.url, "confirm", e.to_string()))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+/// `camward decommission`: one camera after the other (a person confirms each), a disposal record
+/// per camera, and the worst exit code.
+async fn decommission(
+    out: &mut impl Write,
+    vault: &Vault,
+    targets: &[String],
+    request: &DecommissionRequest,
+) -> Result<u8, CoreError> {
+    use camward_core::decommission::{self as dc, DecommissionEvent};
+    use camward_core::disposal::{self, DisposalResult};
+    use camward_core::hardening::report::Format;
+    let write_err = |e: std::io::Error| local_error("output", "-", "write", e.to_string());
+    if !request.yes && !std::io::stdin().is_terminal() {
+        // Never a factory reset nobody agreed to: without a terminal only --yes says yes.
+        return Err(local_error(
+            "confirmation_required",
+            "-",
+            "confirm",
+            "decommissioning factory-resets cameras and deletes their passwords: confirm on a terminal, or pass --yes in scripts".into(),
+        ));
+    }
+    let format = match (request.format, &request.record) {
+        (Some(ReportFormat::Html), _) => Format::Html,
+        (Some(ReportFormat::Pdf), _) => Format::Pdf,
+        (Some(ReportFormat::Json), _) => Format::Json,
+        (None, Some(path)) => match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm") => {
+                Format::Html
+            }
+            Some(e) if e.eq_ignore_ascii_case("pdf") => Format::Pdf,
+            _ => Format::Json,
+        },
+        (None, None) => Format::Json,
+    };
+    let mut worst = 0;
+    for (index, target) in targets.iter().enumerate() {
+        let fail = |out: &mut dyn Write, e: &CoreError| -> Result<u8, CoreError> {
+            if request.json {
+                writeln!(out, "{}", error_line(target, e)).map_err(write_err)?;
+            } else {
+                writeln!(
+                    out,
+                    "{target}: not decommissioned: {}: {} [{}]",
+                    e.step, e.message, e.code
+                )
+                .map_err(write_err)?;
+            }
+            Ok(if e.code == "reset_not_proven" {
+                3
+            } else {
+                exit_code(e)
+            })
+        };
+        if !request.yes {
+            let plan = match dc::plan(vault, target, &request.options.user).await {
+                Ok(plan) => plan,
+                Err(e) => {
+                    worst = worst.max(fail(out, &e)?);
+                    continue;
+                }
+            };
+            if !confirm_decommission(&plan, request.options.keep_network)? {
+                let e = local_error(
+                    "not_confirmed",
+                    &plan.url,
+                    "confirm",
+                    "not confirmed: nothing was sent to the camera".into(),
+                );
+                worst = worst.max(fail(out, &e)?);
+                continue;
+            }
+        }
+        let quiet = request.json;
+        let progress = |event: &DecommissionEvent| {
+            if quiet {
+                return;
+            }
+            let line = match event {
+                DecommissionEvent::FinalStateRecorded => {
+                    "final state recorded in the audit trail".to_owned()
+                }
+                DecommissionEvent::ResetSent { via } => format!("factory reset sent ({via})"),
+                DecommissionEvent::Waiting { waited_s: 0 } => {
+                    "waiting for the camera to come back factory-fresh".to_owned()
+                }
+                DecommissionEvent::Waiting { .. } => return,
+                DecommissionEvent::FactoryStateSeen { address } => {
+                    format!("factory state seen at {address}")
+                }
+                DecommissionEvent::CredentialsRetired { users } => format!(
+                    "keychain entries deleted: {}",
+                    if users.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        users.join(", ")
+                    }
+                ),
+                DecommissionEvent::Recorded => "marked decommissioned in the inventory".to_owned(),
+            };
+            eprintln!("{target}: {line}");
+        };
+        let record = match dc::decommission(vault, target, &request.options, progress).await {
+            Ok(record) => record,
+            Err(e) => {
+                worst = worst.max(fail(out, &e)?);
+                continue;
+            }
+        };
+        let written = match &request.record {
+            Some(path) => {
+                let path = record_path(path, targets.len(), index, record.serial.as_deref());
+                disposal::write(&record, format, &path).await?;
+                Some(path)
+            }
+            None => None,
+        };
+        if request.json {
+            let line = serde_json::to_string(&record)
+                .map_err(|e| local_error("output", "-", "encode", e.to_string()))?;
+            writeln!(out, "{line}").map_err(write_err)?;
+        }
+        match &record.result {
+            DisposalResult::Proven => {
+                if !request.json {
+                    let proof = record.proof.as_ref();
+                    writeln!(
+                        out,
+                        "{target}: decommissioned: {} serial {}: factory-fresh at {} (found by {}; {}); keychain entries retired: {}; certificate to revoke: {}",
+                        record.model.as_deref().unwrap_or("-"),
+                        record.serial.as_deref().unwrap_or("-"),
+                        proof.map_or("-", |p| p.address.as_str()),
+                        proof.map_or_else(|| "-".to_owned(), |p| p.found_by.join(", ")),
+                        proof.map_or("-", |p| p.factory_state.as_str()),
+                        if record.credentials_retired.is_empty() { "none".to_owned() } else { record.credentials_retired.join(", ") },
+                        record.certificate_to_revoke.as_ref().map_or("none", |c| c.sha256_fingerprint.as_str()),
+                    )
+                    .map_err(write_err)?;
+                }
+            }
+            DisposalResult::NotProven { code, message } => {
+                let e = local_error(
+                    code,
+                    &record.url,
+                    "prove the factory state",
+                    message.clone(),
+                );
+                if request.json {
+                    worst = worst.max(if e.code == "reset_not_proven" {
+                        3
+                    } else {
+                        exit_code(&e)
+                    });
+                } else {
+                    worst = worst.max(fail(out, &e)?);
+                }
+            }
+        }
+        if let (Some(path), false) = (written, request.json) {
+            writeln!(out, "{target}: disposal record: {}", path.display()).map_err(write_err)?;
+        }
+    }
+    Ok(worst)
 }
 
 fn parse_method(name: &str) -> Result<camward_discovery::Method, String> {

@@ -511,3 +511,166 @@ fn faults_mid_commission_leave_a_clear_result_per_camera_and_a_second_run_finish
         seen.push(held);
     }
 }
+
+/// Watches `cam`'s request counter from a thread and runs `act` once, when the camera has
+/// received `after` requests: a fault that strikes in the middle of commissioning, whatever
+/// step that is.
+fn when_requests_reach(
+    cam: camsim::SimCamera,
+    after: u64,
+    act: impl FnOnce(&camsim::SimCamera) + Send + 'static,
+) -> std::thread::JoinHandle<bool> {
+    std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while cam.requests() < after {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        act(&cam);
+        true
+    })
+}
+
+#[test]
+fn a_reboot_and_a_timeout_mid_commission_leave_a_clear_result_and_a_second_run_finishes_the_job() {
+    let Some(vault) = TestVault::new_or_skip("commreboot") else {
+        return;
+    };
+    let rt = runtime();
+    let fleet = fleet(&rt, 3, InitialState::Configured, 0);
+    let urls: Vec<String> = fleet.cameras().iter().map(|c| c.device_url()).collect();
+    for url in &urls {
+        vault.set_password(url, "admin", FACTORY_ADMIN_PASSWORD);
+    }
+    let base: Vec<u64> = fleet
+        .cameras()
+        .iter()
+        .map(camsim::SimCamera::requests)
+        .collect();
+    // Camera 0 loses power in the middle of its commissioning (2 s unreachable, settings kept).
+    let handle = rt.handle().clone();
+    let rebooted = when_requests_reach(fleet.cameras()[0].clone(), base[0] + 18, move |cam| {
+        let _runtime = handle.enter();
+        cam.power_cycle();
+    });
+    // Camera 1 stalls one reply mid-body until the client's 20 s request timeout gives up.
+    let stalled = when_requests_reach(fleet.cameras()[1].clone(), base[1] + 14, |cam| {
+        cam.set_faults(camsim::FaultConfig {
+            slow_body: 1.0,
+            ..camsim::FaultConfig::default()
+        });
+        let next = cam.requests() + 1;
+        while cam.requests() < next {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        cam.set_faults(camsim::FaultConfig::default());
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), "standard", "127.0.0.1", "127.0.0.0/8");
+    let mut args = vec!["commission", "--plan", plan.as_str(), "--json"];
+    args.extend(urls.iter().map(String::as_str));
+
+    let out = vault.run(&args, None);
+    assert!(rebooted.join().unwrap(), "camera 0 was rebooted mid-run");
+    assert!(stalled.join().unwrap(), "camera 1 stalled a reply mid-run");
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        3,
+        "one result per camera: {}",
+        text(&out.stdout)
+    );
+    let result_of = |url: &str| lines.iter().find(|r| r["camera"] == url).unwrap();
+    // The struck cameras say what happened, typed, naming the step; the third is untouched.
+    for url in &urls[..2] {
+        let r = result_of(url);
+        let failed: Vec<&Value> = r["steps"]
+            .as_array()
+            .map(|s| {
+                s.iter()
+                    .filter(|s| s["outcome"]["outcome"] == "failed")
+                    .collect()
+            })
+            .unwrap_or_default();
+        match r.get("error") {
+            Some(e) => assert!(
+                !e["code"].as_str().unwrap().is_empty() && !e["step"].as_str().unwrap().is_empty(),
+                "{r:#}"
+            ),
+            None => assert!(
+                !failed.is_empty() || r["after"].is_object(),
+                "a fault either failed a step (typed) or was recovered from: {r:#}"
+            ),
+        }
+        for s in failed {
+            assert!(!s["outcome"]["code"].as_str().unwrap().is_empty(), "{s:#}");
+        }
+        eprintln!(
+            "first run: {url}: error={} failed steps={}",
+            r.get("error")
+                .map_or("none".into(), |e| e["code"].to_string()),
+            r["steps"].as_array().map_or(0, |s| s
+                .iter()
+                .filter(|s| s["outcome"]["outcome"] == "failed")
+                .count())
+        );
+    }
+    let timeout_seen = [result_of(&urls[1])].iter().any(|r| {
+        let r = r.to_string();
+        r.contains("timed out") || r.contains("timeout")
+    });
+    assert!(
+        timeout_seen,
+        "the stalled reply is reported as a timeout: {:#}",
+        result_of(&urls[1])
+    );
+    assert!(
+        result_of(&urls[2]).get("error").is_none(),
+        "{:#}",
+        result_of(&urls[2])
+    );
+    for cam in fleet.cameras() {
+        assert!(!cam.is_locked_out(), "no camera is locked out");
+    }
+
+    // Resume: finish any interrupted password change, then run again.
+    std::thread::sleep(std::time::Duration::from_secs(3)); // the reboot is over
+    let out = vault.run(&["rotate", "--resume"], None);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let out = vault.run(&args, None);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    for line in text(&out.stdout).lines() {
+        let r: Value = serde_json::from_str(line).unwrap();
+        let f = findings(&r["after"]);
+        for id in [
+            "admin-password",
+            "host-restriction",
+            "guest-off",
+            "user-accounts",
+        ] {
+            assert_eq!(f[id].0, "pass", "{id}: {r:#}");
+        }
+    }
+    for (cam, url) in fleet.cameras().iter().zip(&urls) {
+        assert_eq!(
+            common::camera_password(cam, "admin").unwrap(),
+            vault.current(url, "admin").unwrap(),
+            "the keychain holds what the camera accepts"
+        );
+    }
+}

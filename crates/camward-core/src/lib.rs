@@ -1,7 +1,10 @@
 //! Camward's use cases. No Tauri, no clap, no terminal: the desktop shell and the CLI are thin
 //! layers over this crate.
+pub mod certificates;
 pub mod credentials;
+pub mod decommission;
 pub mod discover;
+pub mod disposal;
 pub mod error;
 pub mod first_boot;
 pub mod hardening;

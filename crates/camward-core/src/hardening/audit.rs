@@ -36,7 +36,8 @@ pub struct AuditOptions<'a> {
     pub plan: Option<&'a SitePlan>,
     /// The newest known firmware per model.
     pub firmware: Option<&'a FirmwareCatalog>,
-    /// Also verify from outside: ports, FTP, SNMP v2c, RTSP and HTTP challenges.
+    /// Also verify from outside, by unicast to the camera's own address only: ports, FTP, SNMP
+    /// v2c, RTSP and HTTP challenges, mDNS (5353), SSDP (1900), Easy IP Setup (10670).
     pub outside: bool,
     /// The other cameras' password digests, shared by a batch so that each password is read
     /// from the keychain once per batch instead of once per audit ([`PeerDigests`]).
@@ -145,6 +146,14 @@ struct Outside {
     snmp: Option<Result<Option<String>, String>>,
     /// Camera ports that accept a TCP connection.
     open_ports: Option<Vec<u16>>,
+    /// What a unicast mDNS query to the camera's UDP 5353 got back: the names its answer points to
+    /// (Ok(None): no answer; Err: the check failed).
+    mdns: Option<Result<Option<Vec<String>>, String>>,
+    /// The answers a unicast SSDP M-SEARCH to the camera's UDP 1900 got (empty: none).
+    ssdp: Option<Result<Vec<outside::SsdpAnswer>, String>>,
+    /// The answer a unicast Easy IP Setup search to the camera's UDP 10670 got (i-PRO only;
+    /// Ok(None): no answer).
+    easy_ip: Option<Result<Option<camward_discovery::easyip::Answer>, String>>,
 }
 
 /// What the logged-in reads returned.
@@ -332,6 +341,32 @@ async fn audit_camera(
                 }
             }
             seen.open_ports = Some(open_ports);
+            // Discovery protocols, asked by unicast to the camera's address only: never
+            // multicast or broadcast from an audit.
+            let ipro = make_of(&reads.device.manufacturer) == Make::IPro;
+            let (mdns, ssdp, easy_ip) = tokio::join!(
+                outside::mdns_unicast_answers(ip, outside::MDNS_PORT, OUTSIDE_TIMEOUT),
+                outside::ssdp_unicast_search(ip, outside::SSDP_PORT, OUTSIDE_TIMEOUT),
+                async {
+                    match ip {
+                        IpAddr::V4(v4) if ipro => Some(
+                            camward_discovery::easyip::query(
+                                v4,
+                                camward_discovery::easyip::SEARCH_PORT,
+                                OUTSIDE_TIMEOUT,
+                            )
+                            .await
+                            .map(|a| a.map(|(answer, _)| answer))
+                            .map_err(|e| e.to_string()),
+                        ),
+                        IpAddr::V4(_) => None,
+                        IpAddr::V6(_) => Some(Err("Easy IP Setup is an IPv4 protocol".to_owned())),
+                    }
+                },
+            );
+            seen.mdns = Some(mdns.map_err(|e| e.to_string()));
+            seen.ssdp = Some(ssdp.map_err(|e| e.to_string()));
+            seen.easy_ip = easy_ip;
         }
     }
 
@@ -395,6 +430,14 @@ async fn audit_camera(
         summary,
         "ok",
     ));
+    super::keep_run(
+        vault,
+        &key.camera,
+        options.plan.map(|p| p.site()),
+        camward_vault::RunKind::Audit,
+        level,
+        &card,
+    );
     Ok(card)
 }
 
@@ -713,6 +756,56 @@ fn check(info: &ControlInfo, ctx: &Ctx<'_>) -> Finding {
             }
         }
         "easy-ip-setup-limited" if ctx.make != Make::IPro => finding(id, Status::NotApplicable, "Easy IP Setup is i-PRO's protocol", None),
+        "easy-ip-setup-limited" => {
+            use camward_discovery::easyip::ValidPeriod;
+            // The catalog's limit: i-PRO's "20 minutes".
+            const LIMIT_S: u32 = 20 * 60;
+            let fix = || ctx.menu(info).or(Some("set the Easy IP Setup valid period to 20 minutes".into()));
+            match &ctx.seen.easy_ip {
+                Some(Ok(None)) => finding(id, Status::Pass, "no answer to a unicast Easy IP Setup search on UDP 10670: the valid period is over (or Easy IP Setup is off)", None),
+                Some(Ok(Some(answer))) => {
+                    let who = format!("the camera answers a unicast Easy IP Setup search on UDP 10670 (MAC {}{})", answer.mac, answer.model.as_deref().map(|m| format!(", model {m}")).unwrap_or_default());
+                    match answer.valid_period {
+                        Some(ValidPeriod::Unlimited) => finding(id, Status::Fail, format!("{who} and states an unlimited valid period: it answers for as long as it runs"), fix()),
+                        Some(ValidPeriod::Limited { seconds }) if seconds > LIMIT_S => finding(id, Status::Fail, format!("{who} and states a valid period of {} minutes, longer than 20", seconds.div_ceil(60)), fix()),
+                        Some(ValidPeriod::Limited { seconds }) => finding(id, Status::Pass, format!("{who} and states a valid period of {} after (re)boot: it falls silent after that", if seconds.is_multiple_of(60) { format!("{} minutes", seconds / 60) } else { format!("{seconds} s") }), None),
+                        None => manual(info, ctx, &format!("{who}; it does not state its valid period, so whether it falls silent 20 minutes after (re)boot is not known: check the setting")),
+                    }
+                }
+                Some(Err(e)) => finding(id, Status::Unknown, format!("the Easy IP Setup check failed: {e}"), None),
+                None => manual(info, ctx, "not verified from outside (run with outside verification)"),
+            }
+        }
+        "mdns-off" => match &ctx.seen.mdns {
+            Some(Ok(None)) => finding(id, Status::Pass, "no answer to a unicast mDNS query (DNS-SD services and camera service types) on UDP 5353", None),
+            Some(Ok(Some(names))) => finding(
+                id,
+                Status::Fail,
+                format!("the camera answers a unicast mDNS query on UDP 5353: {}", if names.is_empty() { "(no names)".into() } else { names.join(", ") }),
+                ctx.menu(info).or(Some(if ctx.make == Make::Axis { "turn Bonjour off (VAPIX Network.Bonjour.Enabled=no)".into() } else { "turn mDNS (Bonjour) off on the camera's web page".into() })),
+            ),
+            Some(Err(e)) => finding(id, Status::Unknown, format!("the mDNS check failed: {e}"), None),
+            None => manual(info, ctx, "not verified from outside (run with outside verification)"),
+        },
+        "upnp-off" => match &ctx.seen.ssdp {
+            Some(Ok(answers)) if answers.is_empty() => finding(id, Status::Pass, "no answer to a unicast SSDP M-SEARCH (ssdp:all) on UDP 1900", None),
+            Some(Ok(answers)) => {
+                let said: Vec<String> = answers
+                    .iter()
+                    .map(|a| {
+                        let mut one = format!("ST {} USN {}", a.st, a.usn);
+                        if let Some(location) = &a.location {
+                            one.push_str(&format!(" at {location}"));
+                        }
+                        one
+                    })
+                    .collect();
+                let server = answers.iter().find_map(|a| a.server.as_deref()).map(|s| format!(" (SERVER {s})")).unwrap_or_default();
+                finding(id, Status::Fail, format!("the camera answers a unicast SSDP M-SEARCH on UDP 1900{server}: {}", said.join("; ")), ctx.menu(info).or(Some("turn UPnP off on the camera's web page".into())))
+            }
+            Some(Err(e)) => finding(id, Status::Unknown, format!("the SSDP check failed: {e}"), None),
+            None => manual(info, ctx, "not verified from outside (run with outside verification)"),
+        },
         "ftp-server-off" => match (&ctx.seen.ftp, ctx.seen.ftp_open) {
             (Some(Ok(Some(banner))), _) => finding(id, Status::Fail, format!("an FTP server answers on TCP 21: {banner:?}"), ctx.menu(info).or(Some("turn the FTP server off".into()))),
             (Some(_), Some(false)) => finding(id, Status::Pass, "TCP 21 is closed", None),

@@ -50,7 +50,7 @@ pub struct CommissionOptions<'a> {
 }
 
 /// What happened to one control.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum Outcome {
     /// Already hardened: nothing sent.
@@ -196,11 +196,48 @@ async fn commission_with(
 ) -> Result<CameraCommission, CoreError> {
     let url = crate::target::device_url(target)?;
     let span = tracing::info_span!("commission", camera = %url);
-    tracing::Instrument::instrument(
-        commission_camera(vault, url, options, peers, on_event),
+    let result = tracing::Instrument::instrument(
+        commission_camera(vault, url.clone(), options, peers, on_event),
         span,
     )
-    .await
+    .await?;
+    // Kept for reports, also when it stopped early to wait for a person (no scorecard yet).
+    if !options.dry_run {
+        let camera = crate::camera_key(&url);
+        keep_site(vault, &camera, options.plan.site());
+        super::keep_run(
+            vault,
+            &camera,
+            Some(options.plan.site()),
+            camward_vault::RunKind::Commission,
+            options.plan.level(),
+            &result,
+        );
+    }
+    Ok(result)
+}
+
+/// Files the camera under the plan's site in the inventory (reports select cameras by site).
+fn keep_site(vault: &Vault, camera: &str, site: &str) {
+    let record = match vault.inventory.camera(camera) {
+        Ok(Some(record)) if record.site.as_deref() == Some(site) => return,
+        Ok(Some(record)) => record,
+        Ok(None) => camward_vault::CameraRecord {
+            key: camera.to_owned(),
+            ..Default::default()
+        },
+        Err(e) => {
+            tracing::warn!(camera, error = %e, "site not recorded");
+            return;
+        }
+    };
+    let record = camward_vault::CameraRecord {
+        site: Some(site.to_owned()),
+        ..record
+    };
+    if let Err(e) = vault.inventory.upsert_camera(&record) {
+        tracing::warn!(camera, error = %e, "site not recorded");
+    }
 }
 
 async fn commission_camera(
@@ -545,8 +582,107 @@ async fn apply(
                 Err(e) => failed(onvif_error(url, "SetDiscoveryMode", e)),
             }
         }
+        "mdns-off" | "upnp-off" | "easy-ip-setup-limited" => {
+            let service = match f.control {
+                "mdns-off" => Service::Mdns,
+                "upnp-off" => Service::Upnp,
+                _ => Service::EasyIp,
+            };
+            if plan.keeps(service) {
+                return Outcome::Skipped { reason: format!("the site plan keeps {service}") };
+            }
+            // Axis has an API for mDNS (VAPIX Bonjour); Canon and i-PRO only their web page, and
+            // nobody has one for UPnP or Easy IP Setup: a guided step naming the menu path.
+            if f.control == "mdns-off" {
+                if let Some(outcome) = axis_mdns_off(vault, url, key, options, session).await {
+                    return outcome;
+                }
+            }
+            guided(f)
+        }
         _ => guided(f),
     }
+}
+
+/// mdns-off on an Axis camera: Bonjour off over VAPIX as root, with root's password from the
+/// keychain (the audited account when it is root). `None` for another make.
+async fn axis_mdns_off(
+    vault: &Vault,
+    url: &str,
+    key: &CredentialKey,
+    options: &CommissionOptions<'_>,
+    session: &tokio::sync::OnceCell<crate::session::CameraSession>,
+) -> Option<Outcome> {
+    use camward_vendors::axis;
+    let camera = match session.get_or_try_init(|| logged_in(vault, url, key)).await {
+        Ok(c) => c,
+        Err(e) => return Some(failed(e)),
+    };
+    match camera.get_device_information().await {
+        Ok(d) if d.manufacturer.to_ascii_lowercase().contains("axis") => {}
+        Ok(_) => return None,
+        Err(e) => return Some(failed(onvif_error(url, "GetDeviceInformation", e))),
+    }
+    let change = "mDNS (Bonjour) off over VAPIX (Network.Bonjour.Enabled=no)".to_owned();
+    // Only a password the keychain holds for root is tried: a guessed one would be a failed login.
+    let root = CredentialKey::new(key.camera.clone(), axis::ROOT);
+    let Some(password) = vault.ledger.current(&root).ok().flatten() else {
+        return Some(Outcome::Guided {
+            step: format!("Camward holds no password for {} on this camera: as {}, turn Bonjour off (VAPIX param.cgi Network.Bonjour.Enabled=no, or the camera's web page)", axis::ROOT, axis::ROOT),
+        });
+    };
+    if options.dry_run {
+        return Some(Outcome::WouldChange { change });
+    }
+    let http = match camward_vendors::VendorHttp::new(url) {
+        Ok(h) => h.login(Credentials::new(axis::ROOT, password.expose().as_str())),
+        Err(e) => {
+            return Some(failed(crate::first_boot::vendor_error(
+                url,
+                "open connection",
+                e,
+            )))
+        }
+    };
+    if let Err(e) = axis::set_mdns(&http, false).await {
+        return Some(failed(crate::first_boot::vendor_error(
+            url,
+            "VAPIX Bonjour off",
+            e,
+        )));
+    }
+    Some(match axis::mdns_enabled(&http).await {
+        Ok(false) => {
+            // The announcer stops a moment later (goodbyes sent): with outside verification, wait
+            // a few seconds at most for the camera to fall silent, so the proof audit sees it.
+            if options.outside {
+                if let Some(ip) = super::audit::host_of(url) {
+                    for _ in 0..10 {
+                        let answer = camward_discovery::outside::mdns_unicast_answers(
+                            ip,
+                            camward_discovery::outside::MDNS_PORT,
+                            Duration::from_millis(500),
+                        )
+                        .await;
+                        if !matches!(answer, Ok(Some(_))) {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                    }
+                }
+            }
+            Outcome::Applied { change }
+        }
+        Ok(true) => Outcome::Failed {
+            code: "vendor_not_applied".into(),
+            message: "VAPIX Bonjour off: the camera still lists Network.Bonjour.Enabled=yes".into(),
+        },
+        Err(e) => failed(crate::first_boot::vendor_error(
+            url,
+            "VAPIX read Bonjour",
+            e,
+        )),
+    })
 }
 
 /// A session logged in with the keychain's current password for `key`.

@@ -9,13 +9,14 @@
 pub mod audit;
 pub mod catalog;
 pub mod commission;
+pub mod report;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use camward_policy::plan::Level;
 
 /// The outcome of one control on one camera.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Hardened, and Camward saw it.
@@ -84,5 +85,35 @@ impl Scorecard {
             return 0;
         }
         (self.count(Status::Pass) * 100 / applicable) as u8
+    }
+}
+
+/// Keeps one audit or commissioning result in the inventory for reports. A failure to keep it is
+/// logged, never fatal: the camera's hardening itself succeeded.
+pub(crate) fn keep_run(
+    vault: &crate::credentials::Vault,
+    camera: &str,
+    site: Option<&str>,
+    kind: camward_vault::RunKind,
+    level: Level,
+    body: &impl Serialize,
+) {
+    let body = match serde_json::to_string(body) {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::warn!(camera, error = %e, "hardening result not kept");
+            return;
+        }
+    };
+    let level = level.to_string();
+    let run = camward_vault::NewHardeningRun {
+        camera,
+        site,
+        kind,
+        level: &level,
+        body: &body,
+    };
+    if let Err(e) = vault.inventory.record_hardening_run(&run) {
+        tracing::warn!(camera, error = %e, "hardening result not kept");
     }
 }
