@@ -255,6 +255,94 @@ enum Command {
         #[command(subcommand)]
         action: InventoryAction,
     },
+    /// HTTPS certificates: the site CA kept by Camward, cameras enrolled with it, expiry.
+    Certs {
+        #[command(subcommand)]
+        action: CertsAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CertsAction {
+    /// Create the site CA: a new key kept only in the OS keychain, its certificate written next
+    /// to the inventory (give it to the recorders and browsers that must trust the cameras).
+    CaInit {
+        /// The site (as named by its site plan).
+        #[arg(long)]
+        site: String,
+        /// How long the CA is valid, in days.
+        #[arg(long, default_value_t = 3650)]
+        days: i64,
+    },
+    /// Give cameras a certificate from the site CA: the key is made on the camera, its CSR signed,
+    /// every check run against the camera's clock before upload, and the new certificate proven
+    /// by a TLS handshake; its fingerprint and expiry go into the inventory.
+    Enrol {
+        /// Cameras: device service URLs or addresses.
+        #[arg(required = true)]
+        targets: Vec<String>,
+        /// The site whose CA signs.
+        #[arg(long)]
+        site: String,
+        /// The administrator account.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// How long the certificates are valid, in days (browsers accept at most 398).
+        #[arg(long, default_value_t = 397)]
+        days: i64,
+        /// Another host name or address the cameras are reached by (repeatable); the camera's
+        /// address in TARGET is always included.
+        #[arg(long = "name")]
+        names: Vec<String>,
+        /// One JSON line per camera.
+        #[arg(long)]
+        json: bool,
+    },
+    /// For the site's own CA: each camera makes a key and its CSR is written to DIR (one
+    /// `<camera>.csr.pem` each, plus manifest.json). Have the CA issue them, put the issued
+    /// certificates into the same directory, then run `certs import`.
+    ExportCsr {
+        /// Cameras: device service URLs or addresses.
+        #[arg(required = true)]
+        targets: Vec<String>,
+        /// Where to write the CSRs.
+        #[arg(long)]
+        out: PathBuf,
+        /// The organisation in the certificates' subject (usually the site).
+        #[arg(long)]
+        organization: String,
+        /// The administrator account.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// Another host name or address the cameras are reached by (repeatable).
+        #[arg(long = "name")]
+        names: Vec<String>,
+    },
+    /// Install the certificates the site's CA issued for the CSRs of `certs export-csr`: each
+    /// file is matched to its camera by public key, checked against the camera's clock and the
+    /// CA, installed, and proven by a TLS handshake.
+    Import {
+        /// The export directory, now also holding the issued certificates.
+        dir: PathBuf,
+        /// The site CA's certificate (PEM or DER): what the cameras' certificates must chain to.
+        #[arg(long)]
+        ca: PathBuf,
+        /// The administrator account.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// One JSON line per camera.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What certificate each camera serves and when it expires, soonest first.
+    List {
+        /// Only the cameras of this site.
+        #[arg(long)]
+        site: Option<String>,
+        /// One JSON line per camera.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -1004,6 +1092,7 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
             };
             return decommission(&mut out, &vault, &targets, &request).await;
         }
+        Command::Certs { action } => return certs(&mut out, config, action).await,
         Command::Inventory { action } => {
             let vault = config.vault()?;
             let inv = |e: camward_vault::InventoryError| {
@@ -1625,4 +1714,267 @@ fn commission_report(
         }
     }
     Ok(worst)
+}
+
+/// Where the site CA's certificate of `site` lives: next to the inventory file.
+fn site_ca_path(config: &Config, site: &str) -> Result<PathBuf, CoreError> {
+    let db = match &config.db {
+        Some(p) => p.clone(),
+        None => camward_vault::default_db_path()
+            .map_err(|e| local_error(e.code(), "-", "open inventory", e.to_string()))?,
+    };
+    let dir = db
+        .parent()
+        .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
+    Ok(camward_certs::SiteCa::default_path(
+        &dir.join("site-ca"),
+        site,
+    ))
+}
+
+async fn certs(
+    out: &mut impl Write,
+    config: &Config,
+    action: CertsAction,
+) -> Result<u8, CoreError> {
+    let write_err = |e: std::io::Error| local_error("output", "-", "write", e.to_string());
+    let cert_err =
+        |e: camward_certs::CertError, step: &str| local_error(e.code(), "-", step, e.to_string());
+    match action {
+        CertsAction::CaInit { site, days } => {
+            let path = site_ca_path(config, &site)?;
+            let validity =
+                camward_certs::Validity::days_from(time::OffsetDateTime::now_utc(), days);
+            let ca = camward_certs::SiteCa::create(&site, validity, &config.keychain, &path)
+                .map_err(|e| cert_err(e, "create the site CA"))?;
+            writeln!(
+                out,
+                "site CA of {}: certificate {} (SHA-256 {}); its private key is in the OS keychain only",
+                ca.site(),
+                path.display(),
+                camward_certs::hex(&camward_certs::sha256(ca.certificate_der()))
+            )
+            .map_err(write_err)?;
+            Ok(0)
+        }
+        CertsAction::Enrol {
+            targets,
+            site,
+            user,
+            days,
+            names,
+            json,
+        } => {
+            let vault = config.vault()?;
+            let path = site_ca_path(config, &site)?;
+            let ca = camward_certs::SiteCa::load(&site, &config.keychain, &path)
+                .map_err(|e| cert_err(e, "load the site CA (camward certs ca-init first)"))?;
+            let extra: Vec<camward_certs::SubjectName> = names
+                .iter()
+                .map(|n| camward_certs::SubjectName::parse(n))
+                .collect();
+            let mut worst = 0;
+            for target in &targets {
+                let result = camward_core::certificates::enrol_camera(
+                    &vault, target, &user, &ca, days, &extra,
+                )
+                .await;
+                match result {
+                    Ok(done) if json => {
+                        let line = serde_json::to_string(&done)
+                            .map_err(|e| local_error("output", "-", "encode", e.to_string()))?;
+                        writeln!(out, "{line}").map_err(write_err)?;
+                    }
+                    Ok(done) => writeln!(
+                        out,
+                        "{}: certificate from site CA {site} for {} — SHA-256 {}, valid until {}{}; the camera presents it (TLS handshake checked)",
+                        done.camera,
+                        done.names.join(", "),
+                        done.sha256,
+                        done.not_after,
+                        if done.replaced { ", replacing the one before" } else { "" }
+                    )
+                    .map_err(write_err)?,
+                    Err(e) => {
+                        worst = worst.max(exit_code(&e));
+                        if json {
+                            writeln!(out, "{}", error_line(target, &e)).map_err(write_err)?;
+                        } else {
+                            writeln!(
+                                out,
+                                "{}: not enrolled: {}: {} [{}]",
+                                e.camera, e.step, e.message, e.code
+                            )
+                            .map_err(write_err)?;
+                        }
+                    }
+                }
+            }
+            Ok(worst)
+        }
+        CertsAction::ExportCsr {
+            targets,
+            out: dir,
+            organization,
+            user,
+            names,
+        } => {
+            let vault = config.vault()?;
+            let extra: Vec<camward_certs::SubjectName> = names
+                .iter()
+                .map(|n| camward_certs::SubjectName::parse(n))
+                .collect();
+            let (manifest, errors) = camward_core::certificates::export_csrs(
+                &vault,
+                &targets,
+                &user,
+                &organization,
+                &extra,
+                &dir,
+            )
+            .await;
+            for entry in &manifest.cameras {
+                writeln!(
+                    out,
+                    "{}: {} (for {}; key SHA-256 {})",
+                    entry.camera,
+                    dir.join(&entry.file).display(),
+                    entry.names.join(", "),
+                    entry.key_sha256
+                )
+                .map_err(write_err)?;
+            }
+            let mut worst = 0;
+            for e in &errors {
+                worst = worst.max(exit_code(e));
+                writeln!(
+                    out,
+                    "{}: no CSR: {}: {} [{}]",
+                    e.camera, e.step, e.message, e.code
+                )
+                .map_err(write_err)?;
+            }
+            Ok(worst)
+        }
+        CertsAction::Import {
+            dir,
+            ca,
+            user,
+            json,
+        } => {
+            let vault = config.vault()?;
+            let bytes = std::fs::read(&ca).map_err(|e| {
+                local_error(
+                    "io",
+                    "-",
+                    "read the CA certificate",
+                    format!("{}: {e}", ca.display()),
+                )
+            })?;
+            let ca_der = camward_certs::read_certificates(&bytes, "the CA certificate")
+                .map_err(|e| cert_err(e, "read the CA certificate"))?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    local_error(
+                        "cert_missing",
+                        "-",
+                        "read the CA certificate",
+                        format!("{} holds no certificate", ca.display()),
+                    )
+                })?;
+            let (results, report) =
+                camward_core::certificates::import_issued(&vault, &dir, &user, &ca_der).await?;
+            let mut worst = 0;
+            for (camera, result) in &results {
+                match result {
+                    Ok(done) if json => {
+                        let line = serde_json::to_string(done)
+                            .map_err(|e| local_error("output", "-", "encode", e.to_string()))?;
+                        writeln!(out, "{line}").map_err(write_err)?;
+                    }
+                    Ok(done) => writeln!(
+                        out,
+                        "{}: certificate installed — SHA-256 {}, valid until {}; the camera presents it (TLS handshake checked)",
+                        done.camera, done.sha256, done.not_after
+                    )
+                    .map_err(write_err)?,
+                    Err(e) => {
+                        worst = worst.max(exit_code(e));
+                        if json {
+                            writeln!(out, "{}", error_line(camera, e)).map_err(write_err)?;
+                        } else {
+                            writeln!(out, "{camera}: not installed: {}: {} [{}]", e.step, e.message, e.code)
+                                .map_err(write_err)?;
+                        }
+                    }
+                }
+            }
+            for file in &report.unmatched {
+                eprintln!("{}: not used: {}", file.file.display(), file.reason);
+            }
+            for camera in &report.missing {
+                eprintln!("{camera}: no issued certificate found in {}", dir.display());
+                worst = worst.max(5);
+            }
+            Ok(worst)
+        }
+        CertsAction::List { site, json } => {
+            let vault = config.vault()?;
+            let mut cameras = vault
+                .inventory
+                .cameras(site.as_deref())
+                .map_err(|e| local_error(e.code(), "-", "read the inventory", e.to_string()))?;
+            cameras.sort_by_key(|c| c.certificate.as_ref().map(|cert| cert.not_after));
+            let now = time::OffsetDateTime::now_utc();
+            for camera in &cameras {
+                let address = camera
+                    .addresses
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| camera.key.clone());
+                match &camera.certificate {
+                    Some(cert) => {
+                        let days = (cert.not_after - now).whole_days();
+                        let until = cert
+                            .not_after
+                            .format(&time::format_description::well_known::Rfc3339)
+                            .unwrap_or_default();
+                        if json {
+                            let line = serde_json::json!({
+                                "camera": address,
+                                "key": camera.key,
+                                "sha256": cert.sha256_fingerprint,
+                                "not_after": until,
+                                "days_left": days,
+                            });
+                            writeln!(out, "{line}").map_err(write_err)?;
+                        } else {
+                            let when = if days < 0 {
+                                format!("EXPIRED {} days ago", -days)
+                            } else if days <= 30 {
+                                format!("expires in {days} days: renew now")
+                            } else {
+                                format!("{days} days left")
+                            };
+                            writeln!(
+                                out,
+                                "{address}: {until} ({when}), SHA-256 {}",
+                                cert.sha256_fingerprint
+                            )
+                            .map_err(write_err)?;
+                        }
+                    }
+                    None if json => {
+                        let line = serde_json::json!({"camera": address, "key": camera.key, "sha256": null});
+                        writeln!(out, "{line}").map_err(write_err)?;
+                    }
+                    None => {
+                        writeln!(out, "{address}: no certificate recorded").map_err(write_err)?
+                    }
+                }
+            }
+            Ok(0)
+        }
+    }
 }

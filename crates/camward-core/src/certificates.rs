@@ -535,6 +535,252 @@ pub fn compare_pin(pinned: Option<[u8; 32]>, presented: [u8; 32]) -> PinOutcome 
     }
 }
 
+/// What `camward certs enrol` did on one camera.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Enrolled {
+    /// The device service URL.
+    pub camera: String,
+    /// The names the certificate covers (SubjectAltName).
+    pub names: Vec<String>,
+    /// SHA-256 of the certificate the camera now presents, hex: its pin in the inventory.
+    pub sha256: String,
+    /// End of its validity (RFC 3339).
+    pub not_after: String,
+    /// Whether it replaced a certificate the camera served before.
+    pub replaced: bool,
+}
+
+/// The site-CA route on one camera, end to end: logs in with the keychain's password of `user`,
+/// has the camera make a key and a CSR for its address (and `extra` names), signs it with `ca`
+/// for `days` from the camera's own clock, installs and verifies it by a TLS handshake, then
+/// records the new certificate's fingerprint and expiry in the inventory (the pin later
+/// handshakes are compared with) and in the audit trail.
+pub async fn enrol_camera(
+    vault: &crate::credentials::Vault,
+    target: &str,
+    user: &str,
+    ca: &SiteCa,
+    days: i64,
+    extra: &[SubjectName],
+) -> Result<Enrolled, CoreError> {
+    let url = crate::target::device_url(target)?;
+    let key = camward_vault::CredentialKey::new(crate::camera_key(&url), user);
+    let session = crate::session::logged_in(vault, &url, &key).await?;
+    let names = names_for(&url, extra);
+    let enrolment = enrolment_for(ca.site(), names.clone());
+    let clock = camward_onvif::clock::SystemClock;
+    let validity = Validity::days_from(camera_time(&session, &clock), days);
+    let installed = enrol_with_site_ca(&session, &url, &enrolment, ca, validity, &clock)
+        .await
+        .map_err(|e| e.to_core())?;
+    record_installed(
+        vault,
+        &url,
+        &key,
+        &format!("site CA {}", ca.site()),
+        &names,
+        &installed,
+    )
+}
+
+/// Keeps what a camera now presents: fingerprint (its pin) and expiry in the inventory, and a
+/// row in the audit trail.
+fn record_installed(
+    vault: &crate::credentials::Vault,
+    url: &str,
+    key: &camward_vault::CredentialKey,
+    issuer: &str,
+    names: &[SubjectName],
+    installed: &Installed,
+) -> Result<Enrolled, CoreError> {
+    let sha256 = hex(&installed.leaf_sha256);
+    let not_after = installed
+        .not_after
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let record_error = |e: camward_vault::InventoryError| {
+        step_error(e.code(), url, "record the certificate", e.to_string())
+    };
+    let mut record = vault
+        .inventory
+        .camera(&key.camera)
+        .map_err(record_error)?
+        .unwrap_or_else(|| camward_vault::CameraRecord {
+            key: key.camera.clone(),
+            ..camward_vault::CameraRecord::default()
+        });
+    if !record.addresses.iter().any(|a| a == url) {
+        record.addresses.insert(0, url.to_owned());
+    }
+    record.certificate = Some(camward_vault::CertificateRecord {
+        sha256_fingerprint: sha256.clone(),
+        not_after: installed.not_after,
+    });
+    vault
+        .inventory
+        .upsert_camera(&record)
+        .map_err(record_error)?;
+    let names_text: Vec<String> = names.iter().map(ToString::to_string).collect();
+    vault
+        .inventory
+        .append_audit(&camward_vault::AuditEntry::camera(
+            key.camera.clone(),
+            "certificate.installed",
+            format!(
+                "{issuer}: SHA-256 {sha256}, valid until {not_after}, for {}{}",
+                names_text.join(", "),
+                if installed.replaced.is_some() {
+                    " (replaced the one before)"
+                } else {
+                    ""
+                }
+            ),
+            "ok",
+        ))
+        .map_err(record_error)?;
+    Ok(Enrolled {
+        camera: url.to_owned(),
+        names: names_text,
+        sha256,
+        not_after,
+        replaced: installed.replaced.is_some(),
+    })
+}
+
+/// The names a camera is reached by: the host of its URL, then `extra`, each once.
+fn names_for(url: &str, extra: &[SubjectName]) -> Vec<SubjectName> {
+    let host = crate::hardening::audit::host_of(url).map_or_else(
+        || {
+            let rest = url.split_once("://").map_or(url, |(_, r)| r);
+            let authority = rest.split('/').next().unwrap_or(rest);
+            SubjectName::parse(authority.rsplit_once(':').map_or(authority, |(h, _)| h))
+        },
+        SubjectName::Ip,
+    );
+    let mut names = vec![host];
+    for name in extra {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
+fn enrolment_for(organization: &str, names: Vec<SubjectName>) -> Enrolment {
+    Enrolment {
+        subject: DistinguishedName {
+            organization: Some(organization.to_owned()),
+            common_name: names.first().map(ToString::to_string),
+            ..DistinguishedName::default()
+        },
+        names,
+        key_bits: MIN_KEY_BITS,
+        key_wait: KeyWait::default(),
+    }
+}
+
+/// The site's own CA, step one: each camera makes a key, and its CSR (for its address and
+/// `extra` names) is written to `dir` with a manifest, for the site's CA to issue.
+pub async fn export_csrs(
+    vault: &crate::credentials::Vault,
+    targets: &[String],
+    user: &str,
+    organization: &str,
+    extra: &[SubjectName],
+    dir: &std::path::Path,
+) -> (camward_certs::Manifest, Vec<CoreError>) {
+    let mut csrs = Vec::new();
+    let mut errors = Vec::new();
+    for target in targets {
+        let made = async {
+            let url = crate::target::device_url(target)?;
+            let key = camward_vault::CredentialKey::new(crate::camera_key(&url), user);
+            let session = crate::session::logged_in(vault, &url, &key).await?;
+            let enrolment = enrolment_for(organization, names_for(&url, extra));
+            let made = create_key_and_csr(&session, &url, &enrolment).await?;
+            Ok::<_, CoreError>(camward_certs::CsrForExport {
+                camera: url,
+                csr_der: made.csr_der,
+            })
+        }
+        .await;
+        match made {
+            Ok(csr) => csrs.push(csr),
+            Err(e) => errors.push(e),
+        }
+    }
+    match camward_certs::export_batch(dir, &csrs) {
+        Ok(manifest) => (manifest, errors),
+        Err(e) => {
+            errors.push(step_error(
+                e.code(),
+                "-",
+                "write the CSR files",
+                e.to_string(),
+            ));
+            (
+                camward_certs::Manifest {
+                    version: 1,
+                    cameras: Vec::new(),
+                },
+                errors,
+            )
+        }
+    }
+}
+
+/// The site's own CA, step two: the certificates it issued (files in `dir`, next to the
+/// manifest of [`export_csrs`]) matched to cameras by public key, checked against the camera's
+/// clock and `ca_der`, installed and proven by a TLS handshake, one result per camera. Files
+/// that match no camera come back with their reasons.
+pub async fn import_issued(
+    vault: &crate::credentials::Vault,
+    dir: &std::path::Path,
+    user: &str,
+    ca_der: &[u8],
+) -> Result<
+    (
+        Vec<(String, Result<Enrolled, CoreError>)>,
+        camward_certs::ImportReport,
+    ),
+    CoreError,
+> {
+    let manifest = camward_certs::read_manifest(dir)
+        .map_err(|e| step_error(e.code(), "-", "read the manifest", e.to_string()))?;
+    let report = camward_certs::import_batch(dir, &manifest)
+        .map_err(|e| step_error(e.code(), "-", "read the issued certificates", e.to_string()))?;
+    let mut results = Vec::new();
+    for issued in &report.issued {
+        let names: Vec<SubjectName> = manifest
+            .cameras
+            .iter()
+            .find(|c| c.camera == issued.camera)
+            .map(|c| c.names.iter().map(|n| SubjectName::parse(n)).collect())
+            .unwrap_or_default();
+        let result = async {
+            let url = crate::target::device_url(&issued.camera)?;
+            let key = camward_vault::CredentialKey::new(crate::camera_key(&url), user);
+            let session = crate::session::logged_in(vault, &url, &key).await?;
+            let clock = camward_onvif::clock::SystemClock;
+            let installed = install(
+                &session,
+                &url,
+                &issued.chain_der,
+                ca_der,
+                None,
+                &names,
+                &clock,
+            )
+            .await
+            .map_err(|e| e.to_core())?;
+            record_installed(vault, &url, &key, "the site's CA", &names, &installed)
+        }
+        .await;
+        results.push((issued.camera.clone(), result));
+    }
+    Ok((results, report))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

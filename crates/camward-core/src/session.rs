@@ -17,6 +17,45 @@ pub fn open(url: &str) -> Result<CameraSession, CoreError> {
         .map_err(|e| onvif_error(url, "open connection", e))
 }
 
+/// A session logged in with the keychain's current password for `key`.
+pub(crate) async fn logged_in(
+    vault: &crate::credentials::Vault,
+    url: &str,
+    key: &camward_vault::CredentialKey,
+) -> Result<CameraSession, CoreError> {
+    let password = vault
+        .ledger
+        .current(key)
+        .map_err(|e| CoreError {
+            code: e.code().into(),
+            message: e.to_string(),
+            camera: url.to_owned(),
+            step: "read the password from the keychain".into(),
+        })?
+        .ok_or_else(|| CoreError {
+            code: "no_password".into(),
+            message: format!(
+                "the keychain holds no password for {} on this camera",
+                key.user
+            ),
+            camera: url.to_owned(),
+            step: "read the password from the keychain".into(),
+        })?;
+    let camera = open(url)?;
+    camera
+        .sync_clock()
+        .await
+        .map_err(|e| first_contact_error(url, "GetSystemDateAndTime", e))?;
+    camera.set_credentials(
+        Some(camward_onvif::Credentials::new(
+            &key.user,
+            password.expose().as_str(),
+        )),
+        camward_onvif::AuthMode::Auto,
+    );
+    Ok(camera)
+}
+
 /// Maps an ONVIF failure at `step` on `camera` to the error that crosses the IPC/CLI boundary.
 pub fn onvif_error(camera: &str, step: &str, e: OnvifError) -> CoreError {
     let message = match &e {

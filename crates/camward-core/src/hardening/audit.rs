@@ -191,7 +191,7 @@ fn finding(
 }
 
 /// The camera's IP address in a device service URL (`None` for a host name).
-pub(super) fn host_of(url: &str) -> Option<IpAddr> {
+pub(crate) fn host_of(url: &str) -> Option<IpAddr> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split('/').next()?;
     let host = if let Some(v6) = authority.strip_prefix('[') {

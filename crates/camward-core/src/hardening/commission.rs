@@ -23,7 +23,7 @@ use camward_onvif::device::{
     DateTimeType, DiscoveryMode, FilterType, IpAddressFilter, IpFilterAction, NetworkHost,
     PrefixedAddress, SetDateTime,
 };
-use camward_onvif::{AuthMode, Credentials};
+use camward_onvif::Credentials;
 use camward_policy::plan::{NtpServer, Service, SitePlan};
 use camward_vault::{AuditEntry, CredentialKey};
 use serde::Serialize;
@@ -440,7 +440,7 @@ async fn apply(
             if options.dry_run {
                 return dry(change);
             }
-            let camera = match session.get_or_try_init(|| logged_in(vault, url, key)).await {
+            let camera = match session.get_or_try_init(|| crate::session::logged_in(vault, url, key)).await {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
@@ -459,7 +459,7 @@ async fn apply(
             Outcome::Applied { change }
         }
         "user-accounts" => {
-            let camera = match session.get_or_try_init(|| logged_in(vault, url, key)).await {
+            let camera = match session.get_or_try_init(|| crate::session::logged_in(vault, url, key)).await {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
@@ -524,7 +524,7 @@ async fn apply(
             if options.dry_run {
                 return dry(change);
             }
-            let camera = match session.get_or_try_init(|| logged_in(vault, url, key)).await {
+            let camera = match session.get_or_try_init(|| crate::session::logged_in(vault, url, key)).await {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
@@ -553,7 +553,7 @@ async fn apply(
             if options.dry_run {
                 return dry("AutoIP off (SetZeroConfiguration Enabled=false)".into());
             }
-            let camera = match session.get_or_try_init(|| logged_in(vault, url, key)).await {
+            let camera = match session.get_or_try_init(|| crate::session::logged_in(vault, url, key)).await {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
@@ -573,7 +573,7 @@ async fn apply(
             if options.dry_run {
                 return dry("WS-Discovery NonDiscoverable".into());
             }
-            let camera = match session.get_or_try_init(|| logged_in(vault, url, key)).await {
+            let camera = match session.get_or_try_init(|| crate::session::logged_in(vault, url, key)).await {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
@@ -614,7 +614,10 @@ async fn axis_mdns_off(
     session: &tokio::sync::OnceCell<crate::session::CameraSession>,
 ) -> Option<Outcome> {
     use camward_vendors::axis;
-    let camera = match session.get_or_try_init(|| logged_in(vault, url, key)).await {
+    let camera = match session
+        .get_or_try_init(|| crate::session::logged_in(vault, url, key))
+        .await
+    {
         Ok(c) => c,
         Err(e) => return Some(failed(e)),
     };
@@ -683,40 +686,4 @@ async fn axis_mdns_off(
             e,
         )),
     })
-}
-
-/// A session logged in with the keychain's current password for `key`.
-async fn logged_in(
-    vault: &Vault,
-    url: &str,
-    key: &CredentialKey,
-) -> Result<crate::session::CameraSession, CoreError> {
-    let password = vault
-        .ledger
-        .current(key)
-        .map_err(|e| CoreError {
-            code: e.code().into(),
-            message: e.to_string(),
-            camera: url.to_owned(),
-            step: "read the password from the keychain".into(),
-        })?
-        .ok_or_else(|| CoreError {
-            code: "no_password".into(),
-            message: format!(
-                "the keychain holds no password for {} on this camera",
-                key.user
-            ),
-            camera: url.to_owned(),
-            step: "read the password from the keychain".into(),
-        })?;
-    let camera = open(url)?;
-    camera
-        .sync_clock()
-        .await
-        .map_err(|e| crate::session::first_contact_error(url, "GetSystemDateAndTime", e))?;
-    camera.set_credentials(
-        Some(Credentials::new(&key.user, password.expose().as_str())),
-        AuthMode::Auto,
-    );
-    Ok(camera)
 }
