@@ -9,6 +9,7 @@ mod common;
 use std::process::Command;
 
 use camsim::InitialState;
+use camward_vault::SecretStore as _;
 use common::{fleet, runtime, text, TestVault, FACTORY_ADMIN_PASSWORD};
 use serde_json::Value;
 
@@ -140,6 +141,80 @@ fn site_ca_enrols_a_camera_which_then_presents_that_certificate() {
         "{}",
         text(&out.stdout)
     );
+    // The audit sees the installed certificate over TLS: proven, so HTTP may go now.
+    let https_only = |vault: &TestVault| {
+        let out = vault.run(&["audit", &url, "--level", "standard", "--json"], None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let card: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+        card["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["control"] == "https-only")
+            .unwrap()
+            .clone()
+    };
+    let f = https_only(&vault);
+    assert_eq!(f["status"], "fail", "{f:#}");
+    let evidence = f["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains(&format!(
+            "presents the certificate Camward installed (SHA-256 {sha}"
+        )),
+        "{f:#}"
+    );
+    assert!(evidence.contains("HTTP is still on"), "{f:#}");
+
+    // Someone swaps the camera's certificate behind Camward's back: an alarm, not a silent accept.
+    rt.block_on(async {
+        let session = camward_core::session::open(&url).unwrap();
+        session.sync_clock().await.unwrap();
+        let password = vault.current(&url, "admin").unwrap();
+        session.set_credentials(
+            Some(camward_onvif::Credentials::new("admin", &password)),
+            camward_onvif::AuthMode::Auto,
+        );
+        let rogue_site = format!("Rogue {}", std::process::id());
+        let validity = camward_certs::Validity::days_from(time::OffsetDateTime::now_utc(), 30);
+        let rogue = camward_certs::SiteCa::create(
+            &rogue_site,
+            validity,
+            &vault.keychain(),
+            &vault.dir.path().join("rogue.pem"),
+        )
+        .unwrap();
+        let enrolment = camward_core::certificates::Enrolment {
+            subject: camward_onvif::security::DistinguishedName {
+                common_name: Some("127.0.0.1".into()),
+                ..Default::default()
+            },
+            names: vec![camward_certs::SubjectName::parse("127.0.0.1")],
+            key_bits: 2048,
+            key_wait: camward_core::certificates::KeyWait::default(),
+        };
+        camward_core::certificates::enrol_with_site_ca(
+            &session,
+            &url,
+            &enrolment,
+            &rogue,
+            validity,
+            &camward_onvif::clock::SystemClock,
+        )
+        .await
+        .unwrap();
+        let _ = vault
+            .keychain()
+            .delete(&camward_certs::ca::keychain_key(&rogue_site));
+    });
+    let f = https_only(&vault);
+    assert_eq!(f["status"], "fail", "{f:#}");
+    assert!(
+        f["evidence"].as_str().unwrap().starts_with("ALARM"),
+        "{f:#}"
+    );
+    let _ = vault
+        .keychain()
+        .delete(&camward_certs::ca::keychain_key(&site));
 }
 
 fn openssl(args: &[&str], dir: &std::path::Path) {

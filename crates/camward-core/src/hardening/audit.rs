@@ -154,6 +154,9 @@ struct Outside {
     /// The answer a unicast Easy IP Setup search to the camera's UDP 10670 got (i-PRO only;
     /// Ok(None): no answer).
     easy_ip: Option<Result<Option<camward_discovery::easyip::Answer>, String>>,
+    /// The certificate Camward installed (hex SHA-256 and expiry, from the inventory), and whether
+    /// a TLS handshake to the camera's HTTPS port saw exactly it (Err: what it saw instead).
+    pinned: Option<(String, String, Result<(), String>)>,
 }
 
 /// What the logged-in reads returned.
@@ -293,6 +296,32 @@ async fn audit_camera(
         interfaces: camera.get_network_interfaces().await,
         access_log: camera.get_system_log(SystemLogType::Access).await,
     };
+    // The certificate Camward installed must still be the one the camera presents: a changed
+    // certificate is an alarm, never a silent accept.
+    let record = vault.inventory.camera(&key.camera).ok().flatten();
+    if let (Some(cert), Ok(protocols)) = (record.and_then(|r| r.certificate), &reads.protocols) {
+        let https = protocols
+            .iter()
+            .find(|p| p.name == ProtocolName::Https && p.enabled)
+            .and_then(|p| p.ports.first().copied());
+        let expected = (0..32)
+            .map(|i| {
+                cert.sha256_fingerprint
+                    .get(2 * i..2 * i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+            .and_then(|v| <[u8; 32]>::try_from(v).ok());
+        let host = host_of(&url).map(|ip| ip.to_string());
+        if let (Some(port), Some(expected), Some(host)) = (https, expected, host) {
+            let seen_now = crate::certificates::verify_presented(&host, port, expected).await;
+            let until = cert
+                .not_after
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            seen.pinned = Some((cert.sha256_fingerprint.clone(), until, seen_now));
+        }
+    }
     // A guest sees snapshots: fetch the camera's own snapshot URL without credentials.
     if let Ok(profiles) = camera.get_profiles().await {
         if let Some(profile) = profiles.first() {
@@ -749,6 +778,15 @@ fn check(info: &ControlInfo, ctx: &Ctx<'_>) -> Finding {
                 Err(e) => return unknown(info, "GetNetworkProtocols", e),
             };
             let on = |name: ProtocolName| protocols.iter().any(|p| p.name == name && p.enabled);
+            if let Some((sha, _, Err(seen))) = &ctx.seen.pinned {
+                return finding(id, Status::Fail, format!("ALARM: the camera no longer presents the certificate Camward installed (SHA-256 {sha}): {seen}. Someone replaced it, or the camera was reset"), Some("find out who changed it; then enrol the camera again (camward certs enrol)".into()));
+            }
+            if let Some((sha, until, Ok(()))) = &ctx.seen.pinned {
+                return match on(ProtocolName::Http) {
+                    false => finding(id, Status::Pass, format!("HTTP off; HTTPS presents the certificate Camward installed (SHA-256 {sha}, valid until {until})"), None),
+                    true => finding(id, Status::Fail, format!("HTTPS presents the certificate Camward installed (SHA-256 {sha}, valid until {until}), but HTTP is still on"), Some("turn HTTP off (ONVIF SetNetworkProtocols), now that HTTPS is proven".into())),
+                };
+            }
             match (on(ProtocolName::Http), on(ProtocolName::Https)) {
                 (false, true) => finding(id, Status::Pass, "HTTP off, HTTPS on (the certificate is checked by the certificate step)", None),
                 (true, true) => finding(id, Status::Fail, "HTTP and HTTPS both on", Some("turn HTTP off once HTTPS answers with the site's certificate (ONVIF SetNetworkProtocols)".into())),
