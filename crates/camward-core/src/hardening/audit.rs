@@ -759,7 +759,7 @@ fn check(info: &ControlInfo, ctx: &Ctx<'_>) -> Finding {
             if defaults.is_empty() {
                 finding(id, Status::Pass, "no service on its default port", None)
             } else {
-                finding(id, Status::Fail, format!("default ports: {}", defaults.join(", ")), Some("ONVIF SetNetworkProtocols with the site plan's [ports]".into()))
+                finding(id, Status::Fail, format!("default ports: {}", defaults.join(", ")), ctx.menu(info).or_else(|| Some("on the camera's network page".into())))
             }
         }
         "autoip-off" => match &r.zero_conf {

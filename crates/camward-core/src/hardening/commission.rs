@@ -600,6 +600,20 @@ async fn apply(
             }
             guided(f)
         }
+        "ports-changed" => {
+            // Moving a port moves every client of the camera (recorder, viewers, Camward's own
+            // inventory address), so it is the person's step, with the plan's numbers.
+            let ports = plan.ports();
+            Outcome::Guided {
+                step: format!(
+                    "{}: set HTTP {}, HTTPS {}, RTSP {} (the site plan's [ports]), then point the recorder and viewers at them; Camward does not move ports itself because every client of the camera has to follow",
+                    f.fix.as_deref().unwrap_or("on the camera's network page"),
+                    ports.effective_http(),
+                    ports.effective_https(),
+                    ports.effective_rtsp(),
+                ),
+            }
+        }
         _ => guided(f),
     }
 }
