@@ -21,7 +21,6 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod ipc;
-mod prelogin;
 mod site;
 
 use camward_core::hardening::audit::AuditOptions;
@@ -205,7 +204,7 @@ async fn audit_selected(
                 error: None,
             },
             Err(why) if why.code == "no_password" => {
-                match prelogin::audit(&camera, level, &why).await {
+                match camward_core::hardening::prelogin::audit(&camera, level, &why).await {
                     Ok(seen) => CameraAudit {
                         camera,
                         scorecard: Some(seen.scorecard.into()),

@@ -4,7 +4,7 @@
 //!
 //! Everything here is glue the shell needs around camward-core; the use cases themselves are the
 //! core's. Two pieces are work-arounds for what the core does not offer yet (see
-//! [`identify`] and [`crate::prelogin`]).
+//! [`identify`] and `camward_core::hardening::prelogin`).
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -324,7 +324,7 @@ mod tests {
                 .await
                 .expect_err("no password is known for a factory-fresh camera");
             assert_eq!(why.code, "no_password");
-            let seen = crate::prelogin::audit(url, Level::Entry, &why)
+            let seen = camward_core::hardening::prelogin::audit(url, Level::Entry, &why)
                 .await
                 .expect("the pre-login audit");
             assert!(seen.factory_fresh, "{url}");
@@ -345,7 +345,7 @@ mod tests {
             );
         }
         assert_eq!(
-            crate::prelogin::audit(
+            camward_core::hardening::prelogin::audit(
                 &urls[0],
                 Level::Entry,
                 &camward_core::CoreError {

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod commission;
+pub mod prelogin;
 pub mod report;
 
 use serde::{Deserialize, Serialize};

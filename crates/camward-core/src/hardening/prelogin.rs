@@ -1,16 +1,14 @@
 //! The audit of a camera Camward cannot log in to yet (no password in the keychain: a
 //! factory-fresh camera has no administrator at all), from what the camera tells anyone.
 //!
-//! Work-around, to move into camward-core: `hardening::audit::audit` refuses to start without a
-//! password (`no_password`), although its first steps — the clock read and the unauthenticated
-//! probes — need none, and for a factory-fresh camera those findings are the point (it is open to
-//! anyone). Until the core offers an unauthenticated audit, the shell builds that scorecard here
-//! from core use cases only (`probe`, `first_boot::detect`, the catalog): every control it cannot
-//! see without a login is `unknown`, never `pass`.
-use camward_core::first_boot::{FactoryState, FirstBootMethod};
-use camward_core::hardening::{catalog, Finding, Level, Scorecard, Status};
-use camward_core::probe::ProbeReport;
-use camward_core::CoreError;
+//! [`super::audit::audit`] needs a password (`no_password` without one), but for a factory-fresh
+//! camera what it tells anyone is the point: it is open to anyone. This scorecard is built from
+//! the unauthenticated use cases only (`probe`, `first_boot::detect`) and the catalog: every
+//! control that cannot be seen without a login is `unknown`, never `pass`.
+use super::{catalog, Finding, Level, Scorecard, Status};
+use crate::first_boot::{FactoryState, FirstBootMethod};
+use crate::probe::ProbeReport;
+use crate::CoreError;
 
 /// What a camera without a login showed: a partial scorecard and whether it is factory-fresh.
 #[derive(Debug)]
@@ -33,10 +31,7 @@ fn method_words(method: FirstBootMethod) -> &'static str {
 /// Audits the camera at `url` at `level` without credentials. `why` is the reason there is no
 /// login (the audit's `no_password` error), quoted in the findings that need one.
 pub async fn audit(url: &str, level: Level, why: &CoreError) -> Result<PreLogin, CoreError> {
-    let (report, state) = tokio::join!(
-        camward_core::probe::probe(url),
-        camward_core::first_boot::detect(url)
-    );
+    let (report, state) = tokio::join!(crate::probe::probe(url), crate::first_boot::detect(url));
     let (report, state) = match (report, state) {
         (Err(e), Err(_)) => return Err(e),
         (report, state) => (report, state.ok()),
