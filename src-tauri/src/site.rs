@@ -5,14 +5,13 @@
 //! Everything here is glue the shell needs around camward-core; the use cases themselves are the
 //! core's. Two pieces are work-arounds for what the core does not offer yet (see
 //! [`identify`] and `camward_core::hardening::prelogin`).
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use camward_core::credentials::Vault;
 use camward_core::discover::{DiscoveryEvent, FoundCamera};
 use camward_core::first_boot::{FactoryState, FirstBootMethod};
 use camward_core::CoreError;
-use camward_vault::{CredentialKey, CredentialLedger, Inventory, Keychain, SecretStore, Sensitive};
+use camward_vault::{CredentialLedger, Inventory, Keychain, MemoryStore};
 use tokio::sync::oneshot;
 
 /// How many simulated cameras `--demo` starts: one of each camsim flavour (generic ONVIF, Axis,
@@ -66,7 +65,7 @@ impl Site {
         .map_err(|e| local_error("demo_start", "start the simulated site", e.to_string()))?;
         let inventory = Inventory::open_in_memory()
             .map_err(|e| local_error(e.code(), "open the demo inventory", e.to_string()))?;
-        let ledger = CredentialLedger::new(Arc::new(MemorySecrets::default()), &inventory);
+        let ledger = CredentialLedger::new(Arc::new(MemoryStore::default()), &inventory);
         let cameras: Vec<camsim::CameraInfo> =
             fleet.cameras().iter().map(|camera| camera.info()).collect();
         for camera in &cameras {
@@ -131,43 +130,6 @@ impl Site {
         if let Some(stop) = lock(&self.scan).take() {
             let _ = stop.send(());
         }
-    }
-}
-
-/// The demo site's secret store: in memory, so nothing of a simulated site reaches the OS
-/// keychain. (camward-vault has one for its unit tests only; see the report of issue #7.)
-#[derive(Default)]
-struct MemorySecrets(Mutex<HashMap<String, Sensitive<String>>>);
-
-impl std::fmt::Debug for MemorySecrets {
-    // It holds secrets: `Debug` tells only how many.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MemorySecrets({} secrets)", lock(&self.0).len())
-    }
-}
-
-impl SecretStore for MemorySecrets {
-    fn get(
-        &self,
-        key: &CredentialKey,
-    ) -> Result<Option<Sensitive<String>>, camward_vault::VaultError> {
-        Ok(lock(&self.0)
-            .get(&key.account())
-            .map(|secret| Sensitive::new(secret.expose().clone())))
-    }
-
-    fn set(
-        &self,
-        key: &CredentialKey,
-        secret: &Sensitive<String>,
-    ) -> Result<(), camward_vault::VaultError> {
-        lock(&self.0).insert(key.account(), Sensitive::new(secret.expose().clone()));
-        Ok(())
-    }
-
-    fn delete(&self, key: &CredentialKey) -> Result<(), camward_vault::VaultError> {
-        lock(&self.0).remove(&key.account());
-        Ok(())
     }
 }
 

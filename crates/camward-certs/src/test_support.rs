@@ -196,44 +196,5 @@ pub(crate) fn openssl_rsa_key(bits: u32) -> Option<Vec<u8>> {
     openssl_rsa_key_pem(bits).map(|(_, spki)| spki)
 }
 
-/// An in-memory [`camward_vault::SecretStore`].
-#[derive(Default)]
-pub(crate) struct MemoryStore(std::sync::Mutex<std::collections::HashMap<String, String>>);
-
-impl std::fmt::Debug for MemoryStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MemoryStore")
-    }
-}
-
-impl camward_vault::SecretStore for MemoryStore {
-    fn get(
-        &self,
-        key: &camward_vault::CredentialKey,
-    ) -> Result<Option<camward_vault::Sensitive<String>>, camward_vault::VaultError> {
-        Ok(self
-            .0
-            .lock()
-            .expect("not poisoned")
-            .get(&key.account())
-            .cloned()
-            .map(camward_vault::Sensitive::new))
-    }
-
-    fn set(
-        &self,
-        key: &camward_vault::CredentialKey,
-        secret: &camward_vault::Sensitive<String>,
-    ) -> Result<(), camward_vault::VaultError> {
-        self.0
-            .lock()
-            .expect("not poisoned")
-            .insert(key.account(), secret.expose().clone());
-        Ok(())
-    }
-
-    fn delete(&self, key: &camward_vault::CredentialKey) -> Result<(), camward_vault::VaultError> {
-        self.0.lock().expect("not poisoned").remove(&key.account());
-        Ok(())
-    }
-}
+/// Secrets in memory, for the CA tests.
+pub(crate) use camward_vault::MemoryStore;

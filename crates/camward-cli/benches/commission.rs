@@ -73,45 +73,6 @@ impl camward_vault::SecretStore for Timed {
     }
 }
 
-/// Secrets in this process's memory, for the `--memory-store` run only: it takes the keychain
-/// daemon's serialized time out of the figure, to show how close the schedule itself comes to
-/// the round-trip minimum. Never used outside this benchmark.
-#[derive(Default)]
-struct MemoryStore(
-    std::sync::Mutex<std::collections::HashMap<String, camward_vault::Sensitive<String>>>,
-);
-
-impl std::fmt::Debug for MemoryStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MemoryStore(<redacted>)")
-    }
-}
-
-impl camward_vault::SecretStore for MemoryStore {
-    fn get(
-        &self,
-        key: &camward_vault::CredentialKey,
-    ) -> Result<Option<camward_vault::Sensitive<String>>, camward_vault::VaultError> {
-        let map = self.0.lock().unwrap();
-        Ok(map
-            .get(&key.account())
-            .map(|s| camward_vault::Sensitive::new(s.expose().clone())))
-    }
-    fn set(
-        &self,
-        key: &camward_vault::CredentialKey,
-        secret: &camward_vault::Sensitive<String>,
-    ) -> Result<(), camward_vault::VaultError> {
-        let copy = camward_vault::Sensitive::new(secret.expose().clone());
-        self.0.lock().unwrap().insert(key.account(), copy);
-        Ok(())
-    }
-    fn delete(&self, key: &camward_vault::CredentialKey) -> Result<(), camward_vault::VaultError> {
-        self.0.lock().unwrap().remove(&key.account());
-        Ok(())
-    }
-}
-
 /// Answers SNTP requests on 127.0.0.1:123 from a thread, if this process may bind there.
 fn serve_ntp() -> bool {
     let Ok(socket) = std::net::UdpSocket::bind("127.0.0.1:123") else {
@@ -148,7 +109,7 @@ fn main() {
         nanos: 0.into(),
     });
     let secrets: Arc<dyn camward_vault::SecretStore> = if memory {
-        Arc::new(MemoryStore::default())
+        Arc::new(camward_vault::MemoryStore::default())
     } else {
         store.clone()
     };

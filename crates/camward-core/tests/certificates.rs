@@ -2,9 +2,8 @@
 //! real HTTPS listener serving whatever is assigned): the site-CA route and the CSR export/import
 //! route end to end, each proven by a TLS handshake that sees the new certificate; and refusals
 //! (expired, wrong SAN, wrong chain, another key, short key) that upload nothing.
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use camsim::{Fleet, FleetConfig, InitialState};
@@ -18,7 +17,6 @@ use camward_onvif::clock::{Clock, SystemClock};
 use camward_onvif::http::{HttpConfig, ReqwestTransport, TlsTrust};
 use camward_onvif::security::DistinguishedName;
 use camward_onvif::{AuthMode, Camera, Credentials};
-use camward_vault::{CredentialKey, SecretStore, Sensitive, VaultError};
 
 const ADMIN: &str = "admin";
 const PASSWORD: &str = "Vb7-kQ2!rT9z";
@@ -51,38 +49,11 @@ async fn session(url: &str) -> CameraSession {
     session_with(url, None).await
 }
 
-/// An in-memory keychain for the site CA's key.
-#[derive(Debug, Default)]
-struct MemoryKeychain(Mutex<HashMap<String, String>>);
-
-impl SecretStore for MemoryKeychain {
-    fn get(&self, key: &CredentialKey) -> Result<Option<Sensitive<String>>, VaultError> {
-        Ok(self
-            .0
-            .lock()
-            .expect("not poisoned")
-            .get(&key.account())
-            .cloned()
-            .map(Sensitive::new))
-    }
-    fn set(&self, key: &CredentialKey, secret: &Sensitive<String>) -> Result<(), VaultError> {
-        self.0
-            .lock()
-            .expect("not poisoned")
-            .insert(key.account(), secret.expose().clone());
-        Ok(())
-    }
-    fn delete(&self, key: &CredentialKey) -> Result<(), VaultError> {
-        self.0.lock().expect("not poisoned").remove(&key.account());
-        Ok(())
-    }
-}
-
 fn site_ca(dir: &Path, site: &str) -> SiteCa {
     SiteCa::create(
         site,
         Validity::days_from(SystemClock.now(), 3650),
-        &MemoryKeychain::default(),
+        &camward_vault::MemoryStore::default(),
         &dir.join(format!("{site}.pem")),
     )
     .expect("site CA")

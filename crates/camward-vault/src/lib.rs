@@ -25,4 +25,4 @@ pub use ledger::{
     ChangeRecord, CredentialLedger, LedgerError, PendingChange, Phase, Resolution, ResolveError,
 };
 pub use sensitive::Sensitive;
-pub use store::{CredentialKey, Keychain, SecretStore, VaultError};
+pub use store::{CredentialKey, Keychain, MemoryStore, SecretStore, VaultError};

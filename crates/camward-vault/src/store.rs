@@ -147,40 +147,44 @@ impl SecretStore for Keychain {
     }
 }
 
-/// An in-memory store for unit tests of code that takes a `SecretStore`.
-#[cfg(test)]
+/// Secrets kept in this process's memory only, never on disk: for the desktop's demo site
+/// (simulated cameras must not reach the OS keychain), benchmarks that measure without the
+/// keychain, and unit tests. Never for a real site: its secrets would die with the process.
 #[derive(Default)]
-pub(crate) struct MemoryStore(std::sync::Mutex<std::collections::HashMap<String, String>>);
+pub struct MemoryStore(std::sync::Mutex<std::collections::HashMap<String, Sensitive<String>>>);
 
-#[cfg(test)]
-impl fmt::Debug for MemoryStore {
-    // It holds secrets, so `Debug` shows only how many.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0.lock().map(|m| m.len()).unwrap_or(0);
-        write!(f, "MemoryStore({n} secrets)")
+impl MemoryStore {
+    fn map(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Sensitive<String>>> {
+        // A panic while holding the lock leaves the map itself intact.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-#[cfg(test)]
+impl fmt::Debug for MemoryStore {
+    // It holds secrets, so `Debug` shows only how many.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MemoryStore({} secrets)", self.map().len())
+    }
+}
+
 impl SecretStore for MemoryStore {
     fn get(&self, key: &CredentialKey) -> Result<Option<Sensitive<String>>, VaultError> {
         Ok(self
-            .0
-            .lock()
-            .expect("poisoned")
+            .map()
             .get(&key.account())
-            .cloned()
-            .map(Sensitive::new))
+            .map(|secret| Sensitive::new(secret.expose().clone())))
     }
     fn set(&self, key: &CredentialKey, secret: &Sensitive<String>) -> Result<(), VaultError> {
-        self.0
-            .lock()
-            .expect("poisoned")
-            .insert(key.account(), secret.expose().clone());
+        self.map()
+            .insert(key.account(), Sensitive::new(secret.expose().clone()));
         Ok(())
     }
     fn delete(&self, key: &CredentialKey) -> Result<(), VaultError> {
-        self.0.lock().expect("poisoned").remove(&key.account());
+        self.map().remove(&key.account());
         Ok(())
     }
 }
