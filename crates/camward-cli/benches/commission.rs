@@ -38,20 +38,58 @@ struct Timed {
     inner: camward_vault::Keychain,
     calls: std::sync::atomic::AtomicU64,
     nanos: std::sync::atomic::AtomicU64,
+    spans: std::sync::Mutex<Vec<(Instant, Instant)>>,
 }
 
 impl Timed {
     fn time<T>(&self, f: impl FnOnce() -> T) -> T {
         let started = Instant::now();
         let out = f();
+        let ended = Instant::now();
         self.calls
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.nanos.fetch_add(
-            started.elapsed().as_nanos() as u64,
+            (ended - started).as_nanos() as u64,
             std::sync::atomic::Ordering::Relaxed,
         );
+        self.spans.lock().unwrap().push((started, ended));
         out
     }
+
+    /// Wall time during which at least one keychain call was in flight. The daemon serves one
+    /// call at a time, so no schedule can finish the batch in less.
+    fn busy(&self) -> std::time::Duration {
+        let mut spans = self.spans.lock().unwrap().clone();
+        spans.sort();
+        let mut busy = std::time::Duration::ZERO;
+        let mut open: Option<(Instant, Instant)> = None;
+        for (start, end) in spans {
+            match &mut open {
+                Some((_, e)) if start <= *e => *e = (*e).max(end),
+                _ => {
+                    if let Some((s, e)) = open.take() {
+                        busy += e - s;
+                    }
+                    open = Some((start, end));
+                }
+            }
+        }
+        if let Some((s, e)) = open {
+            busy += e - s;
+        }
+        busy
+    }
+}
+
+/// CPU time this process has used so far (user + system, all threads), from /proc.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; USER_HZ is 100.
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 impl camward_vault::SecretStore for Timed {
@@ -107,6 +145,7 @@ fn main() {
         inner: test_vault.keychain(),
         calls: 0.into(),
         nanos: 0.into(),
+        spans: std::sync::Mutex::new(Vec::new()),
     });
     let secrets: Arc<dyn camward_vault::SecretStore> = if memory {
         Arc::new(camward_vault::MemoryStore::default())
@@ -122,6 +161,7 @@ fn main() {
         outside: false,
         firmware: None,
     };
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let results = rt.block_on(commission_all(
         &vault,
@@ -131,6 +171,9 @@ fn main() {
         &|_| {},
     ));
     let wall = started.elapsed();
+    let cpu = cpu_seconds()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
 
     let mut failed = 0;
     let mut time_synced = 0;
@@ -201,5 +244,20 @@ fn main() {
     let calls = store.calls.load(std::sync::atomic::Ordering::Relaxed);
     let keychain_s = store.nanos.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9;
     println!("  keychain calls:                {calls} ({:.1} per camera), {keychain_s:.1} s in them summed over tasks", calls as f64 / cameras as f64);
+    if !memory {
+        let busy = store.busy().as_secs_f64();
+        println!("  keychain busy:                 {busy:.2} s with a call in flight (the daemon serves one at a time: a second floor)");
+        println!(
+            "  wall / max(minimum, busy):     {:.2}×",
+            wall.as_secs_f64() / minimum.max(busy).max(1e-9)
+        );
+    }
+    if let Some(cpu) = cpu {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!(
+            "  CPU during the run:            {cpu:.2} s of {:.2} s available on {cores} cores (Camward and the {cameras} simulated cameras together)",
+            wall.as_secs_f64() * cores as f64
+        );
+    }
     rt.block_on(fleet.shutdown());
 }

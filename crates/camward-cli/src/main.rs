@@ -12,7 +12,7 @@ use camward_core::credentials::{
     self, CameraOutcome, InitAdminStatus, NewPassword, RotationRequest, Vault,
 };
 use camward_core::CoreError;
-use camward_vault::{CredentialKey, CredentialLedger, Inventory, Keychain, SecretStore, Sensitive};
+use camward_vault::{CredentialKey, CredentialLedger, Inventory, Keychain, Sensitive};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
@@ -489,13 +489,13 @@ fn read_password(
     from_stdin: bool,
     key: &CredentialKey,
     url: &str,
-    keychain: Option<&Keychain>,
+    ledger: Option<&CredentialLedger>,
 ) -> Result<Sensitive<String>, CoreError> {
     if from_stdin {
         return read_stdin_line(url, "read password");
     }
-    if let Some(keychain) = keychain {
-        match keychain.get(key) {
+    if let Some(ledger) = ledger {
+        match ledger.current(key) {
             Ok(Some(secret)) => return Ok(secret),
             Ok(None) => {}
             Err(e) => tracing::debug!(error = %e, "keychain not usable, falling back to a prompt"),
@@ -657,7 +657,12 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
             json,
         } => {
             let key = CredentialKey::new(camward_core::camera_key(&url), &user);
-            let password = read_password(password_stdin, &key, &url, Some(&config.keychain))?;
+            let vault = config.vault();
+            if let Err(e) = &vault {
+                tracing::debug!(error = %e.message, "inventory not usable, falling back to a prompt");
+            }
+            let ledger = vault.as_ref().ok().map(|v| &v.ledger);
+            let password = read_password(password_stdin, &key, &url, ledger)?;
             let report = camward_core::info::info(&url, &user, &password).await?;
             if json {
                 let text = serde_json::to_string(&report)

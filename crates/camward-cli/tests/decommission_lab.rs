@@ -25,39 +25,59 @@ use serde_json::Value;
 
 const FINGERPRINT: &str = "3f5ad2c1e0b9a8776655443322110fedcba98765432100112233445566778899";
 
-/// Every keychain slot Camward could hold for `camera`, and what is in it.
+/// Every keychain entry Camward could hold for `camera`, found by trying every account name it
+/// may ever have written (see `CredentialLedger::highest_generation`): the current entry of a
+/// user shows as the user, the previous one as `user#previous`, any other as its account name.
 fn slots_held(vault: &TestVault, camera: &str) -> Vec<String> {
     let keychain = vault.keychain();
+    let inventory = Inventory::open(vault.db()).unwrap();
+    let ledger = CredentialLedger::new(std::sync::Arc::new(vault.keychain()), &inventory);
+    let highest = ledger.highest_generation().unwrap();
     let mut held = Vec::new();
     for user in ["admin", "root", "user", "operator1"] {
-        for slot in ["", "#pending", "#previous"] {
-            let name = format!("{user}{slot}");
-            if keychain
-                .get(&CredentialKey::new(camera, name.as_str()))
-                .unwrap()
-                .is_some()
-            {
-                held.push(name);
+        let key = CredentialKey::new(camera, user);
+        let current = ledger.current_account(&key).unwrap();
+        let previous = ledger.previous_account(&key).unwrap();
+        let mut names = vec![
+            user.to_owned(),
+            format!("{user}#pending"),
+            format!("{user}#previous"),
+        ];
+        names.extend((1..=highest).map(|g| format!("{user}#g{g}")));
+        for name in names {
+            let account = CredentialKey::new(camera, name.as_str());
+            if keychain.get(&account).unwrap().is_none() {
+                continue;
             }
+            held.push(if current.as_ref() == Some(&account) {
+                user.to_owned()
+            } else if previous.as_ref() == Some(&account) {
+                format!("{user}#previous")
+            } else {
+                name
+            });
         }
     }
+    held.sort();
     held
 }
 
 /// Gives the vault what a commissioned camera leaves there: the administrator's password (current
 /// and an older previous one), a password for the vendor's `root`, and a certificate.
 fn vault_as_commissioned(vault: &TestVault, url: &str, password: &str) {
-    vault.set_password(url, "admin", password);
+    vault.set_password(url, "admin", "Old-pass-0001!");
     let camera = camward_core::camera_key(url);
-    let keychain = vault.keychain();
-    keychain
-        .set(
-            &CredentialKey::new(camera.as_str(), "admin#previous"),
-            &Sensitive::new("Old-pass-0001!".to_owned()),
-        )
-        .unwrap();
     let inventory = Inventory::open(vault.db()).unwrap();
-    let ledger = CredentialLedger::new(std::sync::Arc::new(keychain), &inventory);
+    let ledger = CredentialLedger::new(std::sync::Arc::new(vault.keychain()), &inventory);
+    // The current password replaced the older one, which is kept until retired.
+    ledger
+        .begin_change(
+            &CredentialKey::new(camera.as_str(), "admin"),
+            &Sensitive::new(password.to_owned()),
+        )
+        .unwrap()
+        .promote()
+        .unwrap();
     ledger
         .record_current(
             &CredentialKey::new(camera.as_str(), "root"),

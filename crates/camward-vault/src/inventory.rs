@@ -102,7 +102,7 @@ pub fn os_user() -> String {
 }
 
 /// Schema migrations; migration `i` brings `user_version` from `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     // Version 1: sites, cameras, the audit log and the credential write-ahead ledger.
     r#"
     CREATE TABLE sites (
@@ -186,7 +186,71 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX decommissions_camera ON decommissions(camera);
     "#,
+    // Version 4: cameras Camward reaches over HTTPS only (HTTP turned off once HTTPS was proven),
+    // with the port and the pinned SHA-256 of the certificate every session must see. See the
+    // "HTTPS access" section below.
+    r#"
+    CREATE TABLE https_access (
+        camera      TEXT PRIMARY KEY,
+        port        INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+        cert_sha256 TEXT NOT NULL,
+        since       TEXT NOT NULL
+    );
+    "#,
+    // Version 5: password generations (see the credential ledger). Every password is a keychain
+    // entry of its own, reserved here before it is written; credential_changes points at the
+    // current, pending and previous one. The named slots of earlier versions stay readable as
+    // generations 0 (`user`), -1 (`user#pending`) and -2 (`user#previous`); a password recorded
+    // without a change (`credential.recorded` in the trail, whose detail names the user) gets a
+    // row here so it is still found.
+    r#"
+    ALTER TABLE credential_changes ADD COLUMN current_gen INTEGER;
+    ALTER TABLE credential_changes ADD COLUMN pending_gen INTEGER;
+    ALTER TABLE credential_changes ADD COLUMN previous_gen INTEGER;
+    CREATE TABLE credential_items (
+        gen     INTEGER PRIMARY KEY AUTOINCREMENT,
+        camera  TEXT NOT NULL,
+        user    TEXT NOT NULL
+    );
+    CREATE INDEX credential_items_key ON credential_items(camera, user);
+    UPDATE credential_changes SET current_gen = 0;
+    UPDATE credential_changes SET pending_gen = -1 WHERE phase IN ('pending', 'promoting');
+    UPDATE credential_changes SET previous_gen = -2
+        WHERE phase = 'promoting' OR (phase = 'promoted' AND has_previous = 1);
+    INSERT OR IGNORE INTO credential_changes
+        (camera, user, phase, has_previous, created_at, attempts, current_gen)
+        SELECT camera, substr(detail, 20, instr(detail, ' stored in the keychain') - 20),
+               'settled', 0, MIN(at), 0, 0
+        FROM audit_log
+        WHERE action = 'credential.recorded' AND camera IS NOT NULL
+          AND detail LIKE 'known password for % stored in the keychain'
+        GROUP BY camera, substr(detail, 20, instr(detail, ' stored in the keychain') - 20);
+    "#,
 ];
+
+/// The inventory's connection with synchronous=FULL, back to NORMAL when dropped.
+pub(crate) struct Durable<'a>(MutexGuard<'a, Connection>);
+
+impl std::ops::Deref for Durable<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Durable<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0
+    }
+}
+
+impl Drop for Durable<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.pragma_update(None, "synchronous", "NORMAL") {
+            tracing::warn!(error = %e, "SQLite kept synchronous=FULL");
+        }
+    }
+}
 
 /// The SQLite inventory. Cheap to clone: clones share one connection.
 #[derive(Clone)]
@@ -217,8 +281,11 @@ impl Inventory {
             })?;
         }
         let conn = Connection::open(path)?;
-        // WAL lets the UI read while a commissioning run writes. synchronous=FULL because the
-        // credential ledger relies on a committed state surviving a power cut, not just a crash.
+        // WAL lets the UI read while a commissioning run writes. Commits are synchronous=NORMAL
+        // (in WAL mode: never corrupt, durable at the next checkpoint or FULL commit), except the
+        // credential ledger's, which are FULL (`lock_durable`): a camera may be told a password on
+        // the strength of one, so it must survive a power cut, not just a crash. A FULL commit
+        // syncs the log up to itself, so everything committed before it is durable too.
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(
@@ -235,7 +302,7 @@ impl Inventory {
     }
 
     fn configure(conn: Connection, path: Option<PathBuf>) -> Result<Self, InventoryError> {
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let mut inv = Self {
@@ -278,6 +345,14 @@ impl Inventory {
         self.conn
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The connection for commits that must survive a power cut: synchronous=FULL until the
+    /// guard is dropped.
+    pub(crate) fn lock_durable(&self) -> Result<Durable<'_>, InventoryError> {
+        let conn = self.lock();
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        Ok(Durable(conn))
     }
 
     pub(crate) fn now_text(&self) -> Result<String, InventoryError> {
@@ -465,6 +540,8 @@ impl Inventory {
              WHERE key = ?1",
             params![d.camera, now],
         )?;
+        // A reset camera answers on HTTP again with a certificate of its own: not HTTPS-only.
+        tx.execute("DELETE FROM https_access WHERE camera = ?1", [d.camera])?;
         if let Some(fp) = d.certificate_sha256 {
             self.append_audit_in(
                 &tx,
@@ -967,6 +1044,74 @@ pub enum ChainBreak {
     ContentChanged,
 }
 
+// ---- HTTPS access (schema version 4) --------------------------------------------------------
+//
+// A camera whose HTTP Camward turned off is reached over HTTPS only, on `port`, and every
+// session must see exactly the certificate `cert_sha256` (a different one is an alarm, never a
+// fallback to HTTP). Keyed like `cameras.key`; no secret here.
+
+/// How Camward reaches a camera whose HTTP is off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpsAccess {
+    /// The camera's inventory key.
+    pub camera: String,
+    /// Its HTTPS port.
+    pub port: u16,
+    /// SHA-256 of the certificate it must present, lower-case hex: the pin.
+    pub cert_sha256: String,
+    /// Since when (RFC 3339, UTC).
+    pub since: String,
+}
+
+impl Inventory {
+    /// Records that `camera` is reached over HTTPS only, on `port`, pinned to `cert_sha256`.
+    pub fn set_https_access(
+        &self,
+        camera: &str,
+        port: u16,
+        cert_sha256: &str,
+    ) -> Result<(), InventoryError> {
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO https_access (camera, port, cert_sha256, since) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(camera) DO UPDATE SET port = excluded.port,
+                cert_sha256 = excluded.cert_sha256, since = excluded.since",
+            params![camera, port, cert_sha256, self.now_text()?],
+        )?;
+        Ok(())
+    }
+
+    /// How `camera` is reached over HTTPS, if its HTTP is off.
+    pub fn https_access(&self, camera: &str) -> Result<Option<HttpsAccess>, InventoryError> {
+        let conn = self.lock();
+        Ok(conn
+            .query_row(
+                "SELECT camera, port, cert_sha256, since FROM https_access WHERE camera = ?1",
+                [camera],
+                |r| {
+                    Ok(HttpsAccess {
+                        camera: r.get(0)?,
+                        port: r.get(1)?,
+                        cert_sha256: r.get(2)?,
+                        since: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// A new pin for a camera reached over HTTPS (a certificate Camward installed and verified,
+    /// or one a person confirmed); `false` when the camera is not HTTPS-only.
+    pub fn repin_https(&self, camera: &str, cert_sha256: &str) -> Result<bool, InventoryError> {
+        let conn = self.lock();
+        let changed = conn.execute(
+            "UPDATE https_access SET cert_sha256 = ?2 WHERE camera = ?1",
+            params![camera, cert_sha256],
+        )?;
+        Ok(changed > 0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -986,6 +1131,22 @@ mod tests {
                 time::macros::datetime!(2026-11-22 15:00 UTC),
             )))
             .with_actor("tester")
+    }
+
+    #[test]
+    fn only_durable_commits_wait_for_the_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let inv = Inventory::open(dir.path().join("camward.sqlite3")).unwrap();
+        let sync = |conn: &Connection| -> i64 {
+            conn.query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(sync(&inv.lock()), 1, "NORMAL");
+        {
+            let durable = inv.lock_durable().unwrap();
+            assert_eq!(sync(&durable), 2, "FULL");
+        }
+        assert_eq!(sync(&inv.lock()), 1, "NORMAL again");
     }
 
     #[test]
@@ -1250,5 +1411,27 @@ mod tests {
         assert_eq!(south[0].kind, RunKind::Commission);
         assert_eq!(south[0].camera, "mac:bb");
         assert!(inv.hardening_runs(Some("east")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn https_access_is_kept_repinned_and_dropped_at_decommissioning() {
+        let inv = inv();
+        let cam = "host:192.0.2.8:80";
+        assert!(inv.https_access(cam).unwrap().is_none());
+        assert!(!inv.repin_https(cam, "00").unwrap(), "not HTTPS-only yet");
+        inv.set_https_access(cam, 443, "aa").unwrap();
+        let access = inv.https_access(cam).unwrap().unwrap();
+        assert_eq!((access.port, access.cert_sha256.as_str()), (443, "aa"));
+        assert!(inv.repin_https(cam, "bb").unwrap());
+        assert_eq!(inv.https_access(cam).unwrap().unwrap().cert_sha256, "bb");
+        inv.record_decommission(&NewDecommission {
+            camera: cam,
+            serial: None,
+            model: None,
+            certificate_sha256: None,
+            record_json: "{}",
+        })
+        .unwrap();
+        assert!(inv.https_access(cam).unwrap().is_none());
     }
 }

@@ -18,8 +18,8 @@ pub mod store;
 pub use escrow::{import_escrow, EscrowError};
 pub use inventory::{
     default_db_path, os_user, AuditChain, AuditEntry, AuditRecord, CameraRecord, CertificateRecord,
-    ChainBreak, Clock, HardeningRun, Inventory, InventoryError, NewHardeningRun, RunKind,
-    SystemClock,
+    ChainBreak, Clock, HardeningRun, HttpsAccess, Inventory, InventoryError, NewHardeningRun,
+    RunKind, SystemClock,
 };
 pub use ledger::{
     ChangeRecord, CredentialLedger, LedgerError, PendingChange, Phase, Resolution, ResolveError,

@@ -164,6 +164,15 @@ impl MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// The account names it holds entries for, sorted (names only, never a secret).
+    pub fn accounts(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.map().keys().cloned().collect();
+        names.sort();
+        names
+    }
+}
+
 impl fmt::Debug for MemoryStore {
     // It holds secrets, so `Debug` shows only how many.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

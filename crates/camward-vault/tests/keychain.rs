@@ -84,9 +84,25 @@ fn write_ahead_rotation_and_resume_through_the_os_keychain_and_a_sqlite_file() {
         ledger.retire_previous(&key).unwrap();
         assert!(ledger.previous(&key).unwrap().is_none());
     }
-    // Another process (a fresh keychain handle) sees the new password as current.
+    // Another process (a fresh keychain handle) finds the new password in the keychain, in the
+    // entry the inventory names as current: its own generation, not a rewritten old entry.
     let reader = Keychain::with_service(format!("org.camward.test.{}", std::process::id()));
-    assert_eq!(reader.get(&key).unwrap().unwrap().expose(), new.expose());
+    let account = {
+        let inv = Inventory::open(&db).unwrap();
+        CredentialLedger::new(Arc::new(reader.clone()), &inv)
+            .current_account(&key)
+            .unwrap()
+            .unwrap()
+    };
+    assert_ne!(account, key);
+    assert_eq!(
+        reader.get(&account).unwrap().unwrap().expose(),
+        new.expose()
+    );
+    assert!(
+        reader.get(&key).unwrap().is_none(),
+        "nothing under the bare name"
+    );
 
     // Interrupted: the app stops after begin_change and after the camera took the password.
     let camera_has = newer.expose().clone();
@@ -135,10 +151,13 @@ fn write_ahead_rotation_and_resume_through_the_os_keychain_and_a_sqlite_file() {
         );
     }
 
-    CredentialLedger::new(Arc::new(kc.clone()), &Inventory::open(&db).unwrap())
-        .forget(&key)
-        .unwrap();
-    assert!(kc.get(&key).unwrap().is_none());
+    let ledger = CredentialLedger::new(Arc::new(kc.clone()), &Inventory::open(&db).unwrap());
+    let accounts = ledger.keychain_accounts(&key).unwrap();
+    assert!(!accounts.is_empty());
+    ledger.forget(&key).unwrap();
+    for account in accounts {
+        assert!(kc.get(&account).unwrap().is_none(), "{account} kept");
+    }
 }
 
 #[test]

@@ -49,11 +49,22 @@ impl TestVault {
     }
 
     /// The current password the vault holds for `user` on the camera at `url`.
+    /// Read from the keychain itself, under the account the inventory names as current.
     pub fn current(&self, url: &str, user: &str) -> Option<String> {
+        let account = self.current_account(url, user)?;
         self.keychain()
-            .get(&CredentialKey::new(camward_core::camera_key(url), user))
+            .get(&account)
             .unwrap()
             .map(|s| s.expose().clone())
+    }
+
+    /// The keychain entry the inventory names as holding the current password of `user` on the
+    /// camera at `url`.
+    pub fn current_account(&self, url: &str, user: &str) -> Option<CredentialKey> {
+        let inventory = camward_vault::Inventory::open(self.db()).unwrap();
+        camward_vault::CredentialLedger::new(std::sync::Arc::new(self.keychain()), &inventory)
+            .current_account(&CredentialKey::new(camward_core::camera_key(url), user))
+            .unwrap()
     }
 
     /// A `camward` command with this vault's environment and the given log level.

@@ -147,7 +147,7 @@ fn default_collection_unlocked() -> bool {
 
 /// The current password in the vault, read through a keychain daemon that may have just died.
 fn current(vault: &TestVault, url: &str, report: &mut SoakReport) -> Option<String> {
-    let key = camward_vault::CredentialKey::new(camward_core::camera_key(url), "admin");
+    let key = vault.current_account(url, "admin")?;
     match camward_vault::SecretStore::get(&vault.keychain(), &key) {
         Ok(secret) => secret.map(|s| s.expose().clone()),
         Err(_) => {
