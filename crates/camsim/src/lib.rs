@@ -309,9 +309,21 @@ impl SimCamera {
     pub fn set_faults(&self, f: FaultConfig) {
         self.camera.set_faults(f);
     }
+    /// Fault: while on, a new server certificate assignment (Add / Replace) is stored but the
+    /// TLS server keeps presenting what it served before, as firmware that only picks up a new
+    /// certificate after a restart does. Removing an assignment still takes effect.
+    pub fn set_tls_ignores_assignment(&self, on: bool) {
+        self.camera.set_tls_ignores_assignment(on);
+    }
     /// Sets the camera clock to host clock + `secs`.
     pub fn set_clock_skew(&self, secs: i64) {
         self.camera.set_clock_skew(secs);
+    }
+    /// Makes the camera a model with or without an 802.1X supplicant (default: with). Without,
+    /// it reports no Dot1XCapabilities and answers 802.1X operations ActionNotSupported.
+    pub fn set_dot1x_supported(&self, supported: bool) {
+        self.camera
+            .with_state(|s| s.keystore.set_dot1x_supported(supported));
     }
     /// Whether the camera currently refuses authenticated requests.
     pub fn is_locked_out(&self) -> bool {
@@ -320,6 +332,10 @@ impl SimCamera {
     /// HTTP requests the camera has received since it started (each one round trip).
     pub fn requests(&self) -> u64 {
         self.camera.requests()
+    }
+    /// Of [`SimCamera::requests`], those that came over HTTPS.
+    pub fn https_requests(&self) -> u64 {
+        self.camera.https_requests()
     }
     /// Consecutive failed logins since the last success or lock-out expiry.
     pub fn failed_logins(&self) -> u32 {

@@ -18,7 +18,13 @@
 //! specification text was not at hand, descriptive names were chosen and are listed here so clients
 //! can match on them: `InvalidArgVal/SignatureAlgorithmNotSupported`, `InvalidArgVal/InvalidDNFormat`,
 //! `InvalidArgVal/CSRAttributeNotSupported`, `InvalidArgVal/InvalidCertificateChain`,
-//! `InvalidArgVal/NoPrivateKey`, `InvalidArgVal/InvalidDateTime`.
+//! `InvalidArgVal/NoPrivateKey`, `InvalidArgVal/InvalidDateTime`; for PKCS#12 uploads
+//! `InvalidArgVal/DecryptionFailed` (wrong passphrase), `InvalidArgVal/BadPKCS12`,
+//! `InvalidArgVal/NoMatchingPrivateKey` and `InvalidArgVal/PassphraseID` (camsim keeps no
+//! passphrases); for 802.1X `InvalidArgVal/Dot1XID`, `InvalidArgVal/Dot1XMethodNotSupported`,
+//! `InvalidArgVal/CertPathValidationPolicyID`, `InvalidArgVal/InvalidNetworkInterface` and
+//! `Action/MaximumNumberOfDot1XConfigurationsReached`; a model without a supplicant answers every
+//! 802.1X operation `ActionNotSupported` and reports no Dot1XCapabilities.
 
 use base64::Engine as _;
 use rcgen::{
@@ -50,6 +56,9 @@ pub struct Keystore {
     assigned: Vec<String>,
     /// Counter behind the short IDs; never reused, so a deleted ID never comes back.
     next_id: u64,
+    /// 802.1X configurations, validation policies and the interface's assignment.
+    #[serde(default)]
+    dot1x: Dot1xState,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -245,7 +254,16 @@ pub fn access_class(op: &str) -> Option<AccessClass> {
         | "DeleteCertificationPath"
         | "AddServerCertificateAssignment"
         | "RemoveServerCertificateAssignment"
-        | "ReplaceServerCertificateAssignment" => AccessClass::WriteSystem,
+        | "ReplaceServerCertificateAssignment"
+        | "UploadCertificateWithPrivateKeyInPKCS12"
+        | "CreateCertPathValidationPolicy"
+        | "AddDot1XConfiguration"
+        | "DeleteDot1XConfiguration"
+        | "SetNetworkInterfaceDot1XConfiguration"
+        | "DeleteNetworkInterfaceDot1XConfiguration" => AccessClass::WriteSystem,
+        "GetAllDot1XConfigurations"
+        | "GetDot1XConfiguration"
+        | "GetNetworkInterfaceDot1XConfiguration" => AccessClass::ReadSystemSecret,
         _ => return None,
     })
 }
@@ -260,7 +278,7 @@ pub fn handle(
     now: OffsetDateTime,
 ) -> Result<String, SimFault> {
     match op {
-        "GetServiceCapabilities" => Ok(respond(op, &capabilities())),
+        "GetServiceCapabilities" => Ok(respond(op, &capabilities(keystore))),
         "CreateRSAKeyPair" => create_rsa_key_pair(keystore, payload),
         "GetKeyStatus" => {
             keystore.existing_key(&required_text(payload, "KeyID")?)?;
@@ -405,7 +423,8 @@ pub fn handle(
                 .collect();
             Ok(respond(op, &body))
         }
-        _ => Err(SimFault::action_not_supported()),
+        _ => handle_more(keystore, op, payload)
+            .unwrap_or_else(|| Err(SimFault::action_not_supported())),
     }
 }
 
@@ -818,7 +837,15 @@ fn optional_date(
         .transpose()
 }
 
-fn capabilities() -> String {
+fn capabilities(keystore: &Keystore) -> String {
+    let dot1x = if keystore.dot1x.unsupported {
+        String::new()
+    } else {
+        format!(
+            "<tas:Dot1XCapabilities MaximumNumberOfDot1XConfigurations=\"{MAX_DOT1X}\" Dot1XMethods=\"{}\"/>",
+            DOT1X_METHODS.join(" ")
+        )
+    };
     "<tas:Capabilities>\
      <tas:KeystoreCapabilities MaximumNumberOfKeys=\"32\" MaximumNumberOfCertificates=\"32\" \
      MaximumNumberOfCertificationPaths=\"16\" RSAKeyPairGeneration=\"true\" RSAKeyLengths=\"2048 3072 4096\" \
@@ -829,9 +856,10 @@ fn capabilities() -> String {
      <tas:SignatureAlgorithms><tas:algorithm>1.2.840.113549.1.1.13</tas:algorithm></tas:SignatureAlgorithms>\
      </tas:KeystoreCapabilities>\
      <tas:TLSServerCapabilities TLSServerSupported=\"1.2 1.3\" MaximumNumberOfTLSCertificationPaths=\"1\" \
-     TLSClientAuthSupported=\"false\"/>\
-     </tas:Capabilities>"
+     TLSClientAuthSupported=\"false\"/>"
         .to_string()
+        + &dot1x
+        + "</tas:Capabilities>"
 }
 
 fn key_attribute(key: &StoredKey) -> String {
@@ -918,6 +946,450 @@ fn required_text(node: roxmltree::Node<'_, '_>, name: &'static str) -> Result<St
     optional_text(node, name)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| SimFault::sender(&["InvalidArgs"], format!("{name} is missing")))
+}
+
+// Keys made elsewhere and 802.1X.
+
+/// One 802.1X configuration (tas:Dot1XConfiguration) as the camera keeps it.
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredDot1x {
+    id: String,
+    alias: Option<String>,
+    method: String,
+    identity: Option<String>,
+    /// The client certificate's certification path (EAP-TLS).
+    path_id: Option<String>,
+    /// The validation policy the RADIUS server's certificate must pass.
+    policy_id: Option<String>,
+}
+
+/// A certification path validation policy: the trust anchors (stored certificates) a peer's
+/// certificate must lead to.
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredPolicy {
+    id: String,
+    alias: Option<String>,
+    anchors: Vec<String>,
+}
+
+/// The 802.1X supplicant's state.
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct Dot1xState {
+    /// A model without an 802.1X supplicant: no Dot1XCapabilities, every 802.1X operation is
+    /// ActionNotSupported, as firmware answers.
+    #[serde(default)]
+    unsupported: bool,
+    #[serde(default)]
+    configurations: Vec<StoredDot1x>,
+    #[serde(default)]
+    policies: Vec<StoredPolicy>,
+    /// (network interface token, Dot1XID).
+    #[serde(default)]
+    interfaces: Vec<(String, String)>,
+}
+
+/// Methods camsim's supplicant offers (tas:Dot1XCapabilities/@Dot1XMethods).
+const DOT1X_METHODS: &[&str] = &["EAP-TLS", "EAP-PEAP/MSCHAPv2"];
+const MAX_DOT1X: usize = 4;
+/// The camera's one network interface (Device Management GetNetworkInterfaces).
+const INTERFACE: &str = "eth0";
+
+impl Keystore {
+    /// Whether the camera has an 802.1X supplicant (default: yes).
+    pub fn dot1x_supported(&self) -> bool {
+        !self.dot1x.unsupported
+    }
+
+    /// Makes this camera a model with or without an 802.1X supplicant.
+    pub fn set_dot1x_supported(&mut self, supported: bool) {
+        self.dot1x.unsupported = !supported;
+    }
+
+    /// The method and client certificate chain (DER, leaf first) of the 802.1X configuration
+    /// assigned to `interface`, for assertions.
+    pub fn dot1x_on(&self, interface: &str) -> Option<(String, Vec<Vec<u8>>)> {
+        let (_, id) = self.dot1x.interfaces.iter().find(|(t, _)| t == interface)?;
+        let config = self.dot1x.configurations.iter().find(|c| c.id == *id)?;
+        let chain = config
+            .path_id
+            .as_deref()
+            .and_then(|p| self.path(p))
+            .map(|p| {
+                p.certificate_ids
+                    .iter()
+                    .filter_map(|c| self.certificate(c).map(|c| c.der.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some((config.method.clone(), chain))
+    }
+}
+
+/// The 802.1X and PKCS#12 operations; `None` when `op` is not one of them.
+fn handle_more(
+    keystore: &mut Keystore,
+    op: &str,
+    payload: roxmltree::Node<'_, '_>,
+) -> Option<Result<String, SimFault>> {
+    let dot1x_op = matches!(
+        op,
+        "AddDot1XConfiguration"
+            | "GetAllDot1XConfigurations"
+            | "GetDot1XConfiguration"
+            | "DeleteDot1XConfiguration"
+            | "SetNetworkInterfaceDot1XConfiguration"
+            | "GetNetworkInterfaceDot1XConfiguration"
+            | "DeleteNetworkInterfaceDot1XConfiguration"
+    );
+    if dot1x_op && keystore.dot1x.unsupported {
+        return Some(Err(SimFault::action_not_supported()));
+    }
+    Some(match op {
+        "UploadCertificateWithPrivateKeyInPKCS12" => upload_pkcs12(keystore, payload),
+        "CreateCertPathValidationPolicy" => create_policy(keystore, payload),
+        "AddDot1XConfiguration" => add_dot1x(keystore, payload),
+        "GetAllDot1XConfigurations" => {
+            let body: String = keystore
+                .dot1x
+                .configurations
+                .iter()
+                .map(|c| dot1x_configuration("Configuration", c))
+                .collect();
+            Ok(respond(op, &body))
+        }
+        "GetDot1XConfiguration" => required_text(payload, "Dot1XID").and_then(|id| {
+            let config = existing_dot1x(keystore, &id)?;
+            Ok(respond(
+                op,
+                &dot1x_configuration("Dot1XConfiguration", config),
+            ))
+        }),
+        "DeleteDot1XConfiguration" => required_text(payload, "Dot1XID").and_then(|id| {
+            existing_dot1x(keystore, &id)?;
+            if keystore.dot1x.interfaces.iter().any(|(_, d)| *d == id) {
+                return Err(reference_exists(
+                    "The 802.1X configuration is in use on a network interface",
+                ));
+            }
+            keystore.dot1x.configurations.retain(|c| c.id != id);
+            Ok(respond(op, ""))
+        }),
+        "SetNetworkInterfaceDot1XConfiguration" => {
+            let token = required_text(payload, "token");
+            let id = required_text(payload, "Dot1XID");
+            token.and_then(|token| {
+                let id = id?;
+                known_interface(&token)?;
+                existing_dot1x(keystore, &id)?;
+                keystore.dot1x.interfaces.retain(|(t, _)| *t != token);
+                keystore.dot1x.interfaces.push((token, id));
+                Ok(respond(op, "<tas:RebootNeeded>false</tas:RebootNeeded>"))
+            })
+        }
+        "GetNetworkInterfaceDot1XConfiguration" => {
+            required_text(payload, "token").and_then(|token| {
+                known_interface(&token)?;
+                let body = keystore
+                    .dot1x
+                    .interfaces
+                    .iter()
+                    .find(|(t, _)| *t == token)
+                    .map(|(_, id)| element("Dot1XID", id))
+                    .unwrap_or_default();
+                Ok(respond(op, &body))
+            })
+        }
+        "DeleteNetworkInterfaceDot1XConfiguration" => {
+            required_text(payload, "token").and_then(|token| {
+                known_interface(&token)?;
+                keystore.dot1x.interfaces.retain(|(t, _)| *t != token);
+                Ok(respond(op, "<tas:RebootNeeded>false</tas:RebootNeeded>"))
+            })
+        }
+        _ => return None,
+    })
+}
+
+fn known_interface(token: &str) -> Result<(), SimFault> {
+    if token == INTERFACE {
+        Ok(())
+    } else {
+        Err(SimFault::invalid_arg(
+            "InvalidNetworkInterface",
+            "No network interface with this token exists",
+        ))
+    }
+}
+
+fn existing_dot1x<'k>(keystore: &'k Keystore, id: &str) -> Result<&'k StoredDot1x, SimFault> {
+    keystore
+        .dot1x
+        .configurations
+        .iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| {
+            SimFault::invalid_arg("Dot1XID", "No 802.1X configuration with this ID exists")
+        })
+}
+
+fn dot1x_configuration(name: &str, c: &StoredDot1x) -> String {
+    let policy = c
+        .policy_id
+        .as_deref()
+        .map(|p| {
+            format!(
+                " CertPathValidationPolicyID=\"{}\"",
+                quick_xml::escape::escape(p)
+            )
+        })
+        .unwrap_or_default();
+    let opt =
+        |name: &str, v: &Option<String>| v.as_deref().map(|v| element(name, v)).unwrap_or_default();
+    format!(
+        "<tas:{name}>{}{}<tas:Outer Method=\"{}\"{policy}>{}{}</tas:Outer></tas:{name}>",
+        element("Dot1XID", &c.id),
+        opt("Alias", &c.alias),
+        quick_xml::escape::escape(c.method.as_str()),
+        opt("Identity", &c.identity),
+        opt("CertificationPathID", &c.path_id),
+    )
+}
+
+fn create_policy(
+    keystore: &mut Keystore,
+    payload: roxmltree::Node<'_, '_>,
+) -> Result<String, SimFault> {
+    let mut anchors = Vec::new();
+    for anchor in children(payload, "TrustAnchor") {
+        let id = required_text(anchor, "CertificateID")?;
+        keystore.existing_certificate(&id)?;
+        anchors.push(id);
+    }
+    if anchors.is_empty() {
+        return Err(SimFault::sender(&["InvalidArgs"], "TrustAnchor is missing"));
+    }
+    let id = keystore.fresh_id("policy");
+    keystore.dot1x.policies.push(StoredPolicy {
+        id: id.clone(),
+        alias: optional_text(payload, "Alias"),
+        anchors,
+    });
+    Ok(respond(
+        "CreateCertPathValidationPolicy",
+        &element("CertPathValidationPolicyID", &id),
+    ))
+}
+
+fn add_dot1x(
+    keystore: &mut Keystore,
+    payload: roxmltree::Node<'_, '_>,
+) -> Result<String, SimFault> {
+    let config = child(payload, "Dot1XConfiguration")
+        .ok_or_else(|| SimFault::sender(&["InvalidArgs"], "Dot1XConfiguration is missing"))?;
+    let outer = child(config, "Outer")
+        .ok_or_else(|| SimFault::sender(&["InvalidArgs"], "Outer is missing"))?;
+    let method = outer.attribute("Method").unwrap_or_default().to_owned();
+    let offered = DOT1X_METHODS
+        .iter()
+        .any(|m| m.split('/').next() == Some(method.as_str()));
+    if !offered {
+        return Err(SimFault::invalid_arg(
+            "Dot1XMethodNotSupported",
+            format!("802.1X method {method:?} is not supported"),
+        ));
+    }
+    if keystore.dot1x.configurations.len() >= MAX_DOT1X {
+        return Err(SimFault::receiver(
+            &["Action", "MaximumNumberOfDot1XConfigurationsReached"],
+            "No more 802.1X configurations can be stored",
+        ));
+    }
+    let path_id = optional_text(outer, "CertificationPathID");
+    let policy_id = outer
+        .attribute("CertPathValidationPolicyID")
+        .map(str::to_owned);
+    let identity = optional_text(outer, "Identity");
+    if method == "EAP-TLS" {
+        // EAP-TLS proves the camera by its certificate: the path must exist and its leaf's
+        // private key must be in the keystore.
+        let path = path_id.as_deref().ok_or_else(|| {
+            SimFault::invalid_arg(
+                "CertificationPathID",
+                "EAP-TLS needs the client certificate's CertificationPathID",
+            )
+        })?;
+        keystore.check_path_servable(path)?;
+        if identity.is_none() {
+            return Err(SimFault::sender(
+                &["InvalidArgs"],
+                "EAP-TLS needs an Identity",
+            ));
+        }
+    } else if let Some(path) = path_id.as_deref() {
+        keystore.existing_path(path)?;
+    }
+    if let Some(policy) = policy_id.as_deref() {
+        if !keystore.dot1x.policies.iter().any(|p| p.id == policy) {
+            return Err(SimFault::invalid_arg(
+                "CertPathValidationPolicyID",
+                "No certification path validation policy with this ID exists",
+            ));
+        }
+    }
+    let id = keystore.fresh_id("dot1x");
+    keystore.dot1x.configurations.push(StoredDot1x {
+        id: id.clone(),
+        alias: optional_text(config, "Alias"),
+        method,
+        identity,
+        path_id,
+        policy_id,
+    });
+    Ok(respond("AddDot1XConfiguration", &element("Dot1XID", &id)))
+}
+
+/// The public key of a PKCS#8 private key as the contents of an SPKI bit string (RSAPublicKey
+/// for RSA, the point for EC), which is how keys are matched in this keystore.
+fn public_key_of(pkcs8: &[u8]) -> Option<Vec<u8>> {
+    use rsa::pkcs8::DecodePrivateKey as _;
+    if let Ok(rsa) = rsa::RsaPrivateKey::from_pkcs8_der(pkcs8) {
+        return rsa
+            .to_public_key()
+            .to_pkcs1_der()
+            .ok()
+            .map(|d| d.as_bytes().to_vec());
+    }
+    KeyPair::try_from(pkcs8)
+        .ok()
+        .map(|k| k.public_key_raw().to_vec())
+}
+
+fn upload_pkcs12(
+    keystore: &mut Keystore,
+    payload: roxmltree::Node<'_, '_>,
+) -> Result<String, SimFault> {
+    let bad = |why: String| SimFault::invalid_arg("BadPKCS12", why);
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(
+            required_text(payload, "CertWithPrivateKey")?
+                .split_whitespace()
+                .collect::<String>(),
+        )
+        .map_err(|_| bad("CertWithPrivateKey is not base64".into()))?;
+    if optional_text(payload, "IntegrityPassphraseID").is_some()
+        || optional_text(payload, "EncryptionPassphraseID").is_some()
+    {
+        // camsim keeps no passphrases (MaximumNumberOfPassphrases="0").
+        return Err(SimFault::invalid_arg(
+            "PassphraseID",
+            "No passphrase with the requested ID exists",
+        ));
+    }
+    // An absent Passphrase is the empty one.
+    let passphrase = child(payload, "Passphrase")
+        .and_then(|n| n.text())
+        .unwrap_or_default()
+        .to_owned();
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(&data, &passphrase).map_err(|_| {
+        SimFault::invalid_arg(
+            "DecryptionFailed",
+            "The PKCS#12 data cannot be verified or decrypted with the passphrase",
+        )
+    })?;
+    let mut keys = archive.keys.into_iter();
+    let (Some(key), None) = (keys.next(), keys.next()) else {
+        return Err(bad(
+            "the PKCS#12 data must hold exactly one private key".into()
+        ));
+    };
+    let private = key.key.as_der().to_vec();
+    let public =
+        public_key_of(&private).ok_or_else(|| bad("the private key is not usable".into()))?;
+    let mut certs = Vec::new();
+    for bag in &archive.certs {
+        let der = bag.cert.as_der().to_vec();
+        let (_, cert) = x509_parser::parse_x509_certificate(&der)
+            .map_err(|_| bad("a certificate is not DER X.509".into()))?;
+        let spki = cert.public_key().subject_public_key.data.to_vec();
+        let subject = cert.subject().as_raw().to_vec();
+        let issuer = cert.issuer().as_raw().to_vec();
+        certs.push((der, spki, subject, issuer));
+    }
+    let leaf_at = certs
+        .iter()
+        .position(|(_, spki, _, _)| *spki == public)
+        .ok_or_else(|| {
+            SimFault::invalid_arg(
+                "NoMatchingPrivateKey",
+                "No certificate in the PKCS#12 data matches its private key",
+            )
+        })?;
+    let leaf = certs.remove(leaf_at);
+    // Leaf first, then each issuer found among the other certificates.
+    let mut chain = vec![leaf];
+    if !optional_text(payload, "IgnoreAdditionalCertificates").is_some_and(|v| xs_bool(&v)) {
+        while let Some(at) = certs.iter().position(|(_, _, subject, _)| {
+            let last = &chain[chain.len() - 1];
+            *subject == last.3 && last.2 != last.3
+        }) {
+            chain.push(certs.remove(at));
+        }
+    }
+    let key_id = keystore.fresh_id("key");
+    keystore.keys.push(StoredKey {
+        id: key_id.clone(),
+        alias: optional_text(payload, "KeyAlias"),
+        private_pkcs8_der: Some(private),
+        public_key_der: public,
+        externally_generated: true,
+    });
+    let mut ids = Vec::new();
+    for (i, (der, spki, _, _)) in chain.into_iter().enumerate() {
+        if i > 0 {
+            // A CA certificate already stored is used again, not stored twice.
+            if let Some(existing) = keystore.certificates.iter().find(|c| c.der == der) {
+                ids.push(existing.id.clone());
+                continue;
+            }
+        }
+        let cert_key = if i == 0 {
+            key_id.clone()
+        } else if let Some(k) = keystore.keys.iter().find(|k| k.public_key_der == spki) {
+            k.id.clone()
+        } else {
+            let id = keystore.fresh_id("key");
+            keystore.keys.push(StoredKey {
+                id: id.clone(),
+                alias: None,
+                private_pkcs8_der: None,
+                public_key_der: spki,
+                externally_generated: true,
+            });
+            id
+        };
+        let id = keystore.fresh_id("cert");
+        keystore.certificates.push(StoredCertificate {
+            id: id.clone(),
+            alias: None,
+            key_id: cert_key,
+            der,
+        });
+        ids.push(id);
+    }
+    let path_id = keystore.fresh_id("path");
+    keystore.paths.push(StoredPath {
+        id: path_id.clone(),
+        alias: optional_text(payload, "CertificationPathAlias"),
+        certificate_ids: ids,
+    });
+    Ok(respond(
+        "UploadCertificateWithPrivateKeyInPKCS12",
+        &format!(
+            "{}{}",
+            element("CertificationPathID", &path_id),
+            element("KeyID", &key_id)
+        ),
+    ))
 }
 
 #[cfg(test)]

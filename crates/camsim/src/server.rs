@@ -82,6 +82,8 @@ pub(crate) struct SetupIdentity {
 pub(crate) struct Camera {
     /// HTTP requests answered or refused since start (for benchmarks: round trips on the wire).
     requests: std::sync::atomic::AtomicU64,
+    /// Of those, the ones that came over HTTPS.
+    https_requests: std::sync::atomic::AtomicU64,
     cfg: Arc<FleetConfig>,
     index: usize,
     /// This camera's flavour ([`Flavour::Mix`] resolved).
@@ -100,6 +102,10 @@ pub(crate) struct Camera {
     state: Mutex<CameraState>,
     runtime: Mutex<Runtime>,
     cert_slot: Arc<CertSlot>,
+    /// Fault: the TLS server keeps presenting what it served before a new server certificate
+    /// assignment (firmware that needs a restart to pick it up), see
+    /// [`crate::SimCamera::set_tls_ignores_assignment`].
+    tls_ignores_assignment: AtomicBool,
     /// Bumped whenever the listeners must re-check whether they should be open.
     listeners: watch::Sender<u64>,
     /// Bumped when every open connection must be cut (reboot, shutdown).
@@ -247,6 +253,7 @@ impl Camera {
         let cfg_bind = cfg.bind;
         let camera = Arc::new(Camera {
             requests: std::sync::atomic::AtomicU64::new(0),
+            https_requests: std::sync::atomic::AtomicU64::new(0),
             flavour,
             vendor,
             runtime: Mutex::new(Runtime {
@@ -267,6 +274,7 @@ impl Camera {
             address: Mutex::new(cfg_bind),
             state: Mutex::new(state),
             cert_slot,
+            tls_ignores_assignment: AtomicBool::new(false),
             listeners: watch::Sender::new(0),
             connections: watch::Sender::new(0),
             rebooting: AtomicBool::new(false),
@@ -468,6 +476,10 @@ impl Camera {
         lock(&self.runtime).faults = f;
     }
 
+    pub(crate) fn set_tls_ignores_assignment(&self, on: bool) {
+        self.tls_ignores_assignment.store(on, Ordering::SeqCst);
+    }
+
     pub(crate) fn set_clock_skew(&self, secs: i64) {
         lock(&self.state).clock_offset_s = secs;
     }
@@ -476,6 +488,10 @@ impl Camera {
         lock(&self.runtime)
             .locked_until
             .is_some_and(|t| Instant::now() < t)
+    }
+
+    pub(crate) fn https_requests(&self) -> u64 {
+        self.https_requests.load(Ordering::Relaxed)
     }
 
     pub(crate) fn requests(&self) -> u64 {
@@ -651,7 +667,15 @@ impl Camera {
         if self.is_rebooting() || self.stopped.load(Ordering::SeqCst) || !self.admits(peer.ip()) {
             return Err(closed());
         }
+        // Like firmware restarting its web server: with HTTP disabled, a connection opened
+        // before gets no more answers on it (new ones are refused: the listener is closed).
+        if !https && !self.should_listen(Listener::Http) {
+            return Err(closed());
+        }
         self.requests.fetch_add(1, Ordering::Relaxed);
+        if https {
+            self.https_requests.fetch_add(1, Ordering::Relaxed);
+        }
         if self.cfg.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(self.cfg.latency_ms)).await;
         }
@@ -960,6 +984,10 @@ impl Camera {
         let _serial = self.tas_lock.lock().await;
         let keystore = lock(&self.state).keystore.clone();
         let now = self.now();
+        let assigns = matches!(
+            op.as_str(),
+            "AddServerCertificateAssignment" | "ReplaceServerCertificateAssignment"
+        );
         // Key generation takes seconds: keep it off the async executor.
         let outcome = tokio::task::spawn_blocking(move || {
             let mut keystore = keystore;
@@ -983,7 +1011,10 @@ impl Camera {
         let (reply, keystore) = outcome?;
         let identity = keystore.assigned_server_identity();
         lock(&self.state).keystore = keystore;
-        self.cert_slot.set(identity);
+        let stale = assigns && self.tls_ignores_assignment.load(Ordering::SeqCst);
+        if !stale {
+            self.cert_slot.set(identity);
+        }
         self.persist();
         Ok(reply)
     }

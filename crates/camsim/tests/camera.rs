@@ -509,6 +509,41 @@ async fn disabling_http_closes_the_listener() {
 }
 
 #[tokio::test]
+async fn with_http_disabled_an_open_http_connection_gets_no_answer_and_https_still_serves() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let fleet = Fleet::start(configured()).await.expect("start");
+    let camera = &fleet.cameras()[0];
+    let url = camera.device_url();
+    // A connection opened while HTTP was on (a client's keep-alive connection).
+    let mut open = tokio::net::TcpStream::connect(("127.0.0.1", camera.http_port()))
+        .await
+        .expect("HTTP is on");
+    let off = "<tds:SetNetworkProtocols><tds:NetworkProtocols><tt:Name>HTTP</tt:Name><tt:Enabled>false</tt:Enabled></tds:NetworkProtocols></tds:SetNetworkProtocols>";
+    assert_eq!(digest_call(&url, off, ADMIN, PASSWORD).await.status, 200);
+    let body = envelope("<tds:GetSystemDateAndTime/>", None);
+    let request = format!(
+        "POST /onvif/device_service HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/soap+xml\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = open.write_all(request.as_bytes()).await;
+    let mut reply = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), open.read_to_end(&mut reply)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "no answer over HTTP once it is off: {:?}",
+        String::from_utf8_lossy(&reply)
+    );
+    // HTTPS is untouched (its handshake fails only for want of a certificate: it is listening).
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", camera.https_port()))
+            .await
+            .is_ok(),
+        "HTTPS still listens"
+    );
+    fleet.shutdown().await;
+}
+
+#[tokio::test]
 async fn each_injected_fault_kind() {
     let fleet = Fleet::start(FleetConfig {
         seed: Some(7),

@@ -328,3 +328,243 @@ fn media2_messages_are_schema_valid() {
     m.tr2(&mut media, "GetProfiles", "<tr2:Type>All</tr2:Type>");
     m.validate();
 }
+
+/// A CA and a leaf it signs for `leaf_key`, both DER.
+fn ca_and_leaf(leaf_key: &KeyPair) -> (Vec<u8>, Vec<u8>) {
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca_params = CertificateParams::default();
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "PKCS12 Test CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_der = ca_params.self_signed(&ca_key).expect("CA").der().to_vec();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let mut leaf_params =
+        CertificateParams::new(vec!["camera.local".to_string()]).expect("leaf params");
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "camera.local");
+    let leaf = leaf_params.signed_by(leaf_key, &issuer).expect("leaf");
+    (leaf.der().to_vec(), ca_der)
+}
+
+/// A PKCS#12 file holding `key` with `certs` (first one the key's), sealed with `passphrase`.
+fn pkcs12(key: &KeyPair, certs: &[&[u8]], passphrase: &str) -> Vec<u8> {
+    let chain = certs
+        .iter()
+        .map(|der| p12_keystore::Certificate::from_der(der).expect("certificate"))
+        .collect::<Vec<_>>();
+    let mut store = p12_keystore::KeyStore::new();
+    store.add_entry(
+        "id",
+        p12_keystore::KeyStoreEntry::PrivateKeyChain(p12_keystore::PrivateKeyChain::new(
+            "id",
+            p12_keystore::PrivateKey::from_der(&key.serialize_der()).expect("key"),
+            chain,
+        )),
+    );
+    store.writer(passphrase).write().expect("PKCS#12")
+}
+
+fn subcodes(fault: SimFault) -> Vec<String> {
+    fault.subcodes.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn pkcs12_upload_and_dot1x_are_real_and_schema_valid() {
+    let mut m = Messages::new();
+    let mut ks = Keystore::default();
+    let caps = m.tas(&mut ks, "GetServiceCapabilities", "").expect("caps");
+    assert!(
+        caps.contains("Dot1XCapabilities") && caps.contains("EAP-TLS"),
+        "{caps}"
+    );
+
+    let key = KeyPair::generate().expect("leaf key");
+    let (leaf, ca) = ca_and_leaf(&key);
+    let upload = |p12: &[u8], pass: &str| {
+        format!(
+            "<tas:CertWithPrivateKey>{}</tas:CertWithPrivateKey>\
+             <tas:CertificationPathAlias>camward</tas:CertificationPathAlias>\
+             <tas:KeyAlias>camward</tas:KeyAlias>\
+             <tas:IgnoreAdditionalCertificates>false</tas:IgnoreAdditionalCertificates>\
+             <tas:Passphrase>{pass}</tas:Passphrase>",
+            b64(p12)
+        )
+    };
+    let p12 = pkcs12(&key, &[&leaf, &ca], "one-time-Pass");
+    // A wrong passphrase opens nothing.
+    let wrong = m
+        .tas(
+            &mut ks,
+            "UploadCertificateWithPrivateKeyInPKCS12",
+            &upload(&p12, "wrong"),
+        )
+        .unwrap_err();
+    assert_eq!(subcodes(wrong), ["InvalidArgVal", "DecryptionFailed"]);
+    // A certificate that is not the key's.
+    let other = KeyPair::generate().expect("other key");
+    let (foreign_leaf, _) = ca_and_leaf(&other);
+    let mismatched = m
+        .tas(
+            &mut ks,
+            "UploadCertificateWithPrivateKeyInPKCS12",
+            &upload(&pkcs12(&key, &[&foreign_leaf], "x"), "x"),
+        )
+        .unwrap_err();
+    assert_eq!(
+        subcodes(mismatched),
+        ["InvalidArgVal", "NoMatchingPrivateKey"]
+    );
+
+    let reply = m
+        .tas(
+            &mut ks,
+            "UploadCertificateWithPrivateKeyInPKCS12",
+            &upload(&p12, "one-time-Pass"),
+        )
+        .expect("uploaded");
+    let path_id = field(&reply, "CertificationPathID");
+    m.tas(
+        &mut ks,
+        "AddServerCertificateAssignment",
+        &format!("<tas:CertificationPathID>{path_id}</tas:CertificationPathID>"),
+    )
+    .expect("assigned");
+    let served = ks.assigned_server_identity().expect("served");
+    assert_eq!(served.chain_der, vec![leaf.clone(), ca.clone()]);
+    assert_eq!(served.key_pkcs8_der, key.serialize_der());
+
+    // 802.1X: the RADIUS server's CA as a validation policy, the client certificate as a path.
+    let (radius_ca, _) = {
+        let k = KeyPair::generate().expect("k");
+        let (_, ca) = ca_and_leaf(&k);
+        (ca, ())
+    };
+    let radius_ca_id = field(
+        &m.tas(
+            &mut ks,
+            "UploadCertificate",
+            &format!(
+                "<tas:Certificate>{}</tas:Certificate><tas:Alias>radius-ca</tas:Alias>\
+                 <tas:PrivateKeyRequired>false</tas:PrivateKeyRequired>",
+                b64(&radius_ca)
+            ),
+        )
+        .expect("RADIUS CA"),
+        "CertificateID",
+    );
+    let policy = field(
+        &m.tas(
+            &mut ks,
+            "CreateCertPathValidationPolicy",
+            &format!(
+                "<tas:Alias>radius</tas:Alias><tas:Parameters/>\
+                 <tas:TrustAnchor><tas:CertificateID>{radius_ca_id}</tas:CertificateID></tas:TrustAnchor>"
+            ),
+        )
+        .expect("policy"),
+        "CertPathValidationPolicyID",
+    );
+    let config = |path: &str, policy: &str| {
+        format!(
+            "<tas:Dot1XConfiguration><tas:Alias>site</tas:Alias>\
+             <tas:Outer Method=\"EAP-TLS\" CertPathValidationPolicyID=\"{policy}\">\
+             <tas:Identity>camera.local</tas:Identity><tas:CertificationPathID>{path}</tas:CertificationPathID>\
+             </tas:Outer></tas:Dot1XConfiguration>"
+        )
+    };
+    let unknown = m
+        .tas(&mut ks, "AddDot1XConfiguration", &config("nopath", &policy))
+        .unwrap_err();
+    assert_eq!(subcodes(unknown), ["InvalidArgVal", "CertificationPathID"]);
+    let no_policy = m
+        .tas(
+            &mut ks,
+            "AddDot1XConfiguration",
+            &config(&path_id, "nopolicy"),
+        )
+        .unwrap_err();
+    assert_eq!(
+        subcodes(no_policy),
+        ["InvalidArgVal", "CertPathValidationPolicyID"]
+    );
+    let md5 = m
+        .tas(
+            &mut ks,
+            "AddDot1XConfiguration",
+            "<tas:Dot1XConfiguration><tas:Outer Method=\"EAP-MD5\"/></tas:Dot1XConfiguration>",
+        )
+        .unwrap_err();
+    assert_eq!(subcodes(md5), ["InvalidArgVal", "Dot1XMethodNotSupported"]);
+    let dot1x_id = field(
+        &m.tas(&mut ks, "AddDot1XConfiguration", &config(&path_id, &policy))
+            .expect("added"),
+        "Dot1XID",
+    );
+    let none = m
+        .tas(
+            &mut ks,
+            "GetNetworkInterfaceDot1XConfiguration",
+            "<tas:token>eth0</tas:token>",
+        )
+        .expect("read");
+    assert!(!none.contains("Dot1XID"), "{none}");
+    m.tas(
+        &mut ks,
+        "SetNetworkInterfaceDot1XConfiguration",
+        &format!("<tas:token>eth0</tas:token><tas:Dot1XID>{dot1x_id}</tas:Dot1XID>"),
+    )
+    .expect("set");
+    let on = m
+        .tas(
+            &mut ks,
+            "GetNetworkInterfaceDot1XConfiguration",
+            "<tas:token>eth0</tas:token>",
+        )
+        .expect("read");
+    assert_eq!(field(&on, "Dot1XID"), dot1x_id);
+    let all = m
+        .tas(&mut ks, "GetAllDot1XConfigurations", "")
+        .expect("all");
+    assert!(all.contains("EAP-TLS") && all.contains(&policy), "{all}");
+    m.tas(
+        &mut ks,
+        "GetDot1XConfiguration",
+        &format!("<tas:Dot1XID>{dot1x_id}</tas:Dot1XID>"),
+    )
+    .expect("one");
+    let in_use = m
+        .tas(
+            &mut ks,
+            "DeleteDot1XConfiguration",
+            &format!("<tas:Dot1XID>{dot1x_id}</tas:Dot1XID>"),
+        )
+        .unwrap_err();
+    assert_eq!(subcodes(in_use), ["Action", "ReferenceExists"]);
+    let (method, chain) = ks.dot1x_on("eth0").expect("assigned");
+    assert_eq!(
+        (method.as_str(), chain[0].as_slice()),
+        ("EAP-TLS", leaf.as_slice())
+    );
+    m.tas(
+        &mut ks,
+        "DeleteNetworkInterfaceDot1XConfiguration",
+        "<tas:token>eth0</tas:token>",
+    )
+    .expect("removed");
+    m.tas(
+        &mut ks,
+        "DeleteDot1XConfiguration",
+        &format!("<tas:Dot1XID>{dot1x_id}</tas:Dot1XID>"),
+    )
+    .expect("deleted");
+
+    // A model without a supplicant answers as its firmware does.
+    ks.set_dot1x_supported(false);
+    let caps = m.tas(&mut ks, "GetServiceCapabilities", "").expect("caps");
+    assert!(!caps.contains("Dot1X"), "{caps}");
+    let refused = m.tas(&mut ks, "GetAllDot1XConfigurations", "").unwrap_err();
+    assert_eq!(subcodes(refused), ["ActionNotSupported"]);
+    m.validate();
+}

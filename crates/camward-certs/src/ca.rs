@@ -197,6 +197,27 @@ impl SiteCa {
         names: &[SubjectName],
         validity: Validity,
     ) -> Result<Vec<u8>, CertError> {
+        self.sign(csr, names, validity, ExtendedKeyUsagePurpose::ServerAuth)
+    }
+
+    /// Like [`SiteCa::sign_csr`], for a TLS *client* certificate (extended key usage
+    /// clientAuth): what a camera presents to the RADIUS server in 802.1X EAP-TLS.
+    pub fn sign_client_csr(
+        &self,
+        csr: &[u8],
+        names: &[SubjectName],
+        validity: Validity,
+    ) -> Result<Vec<u8>, CertError> {
+        self.sign(csr, names, validity, ExtendedKeyUsagePurpose::ClientAuth)
+    }
+
+    fn sign(
+        &self,
+        csr: &[u8],
+        names: &[SubjectName],
+        validity: Validity,
+        usage: ExtendedKeyUsagePurpose,
+    ) -> Result<Vec<u8>, CertError> {
         let request = parse_csr(csr)?;
         if names.is_empty() {
             return Err(CertError::Signing(
@@ -213,7 +234,7 @@ impl SiteCa {
             KeyUsagePurpose::DigitalSignature,
             KeyUsagePurpose::KeyEncipherment,
         ];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.extended_key_usages = vec![usage];
         params.use_authority_key_identifier_extension = true;
         params.serial_number = Some(random_serial());
         validity.apply(&mut params)?;

@@ -30,6 +30,20 @@ impl std::fmt::Debug for ImportedIdentity {
     }
 }
 
+impl ImportedIdentity {
+    /// Whether the private key belongs to the first certificate (always true for what
+    /// [`import_pkcs12`] and [`import_pem`] return; checked again before anything is uploaded).
+    pub fn key_matches_leaf(&self) -> bool {
+        match (
+            public_spki(self.key_pkcs8_der.expose()),
+            self.chain_der.first(),
+        ) {
+            (Ok(key), Some(leaf)) => certificate_spki(leaf).is_ok_and(|c| same_key(&c, &key)),
+            _ => false,
+        }
+    }
+}
+
 /// The DER SubjectPublicKeyInfo of a PKCS#8 private key (RSA of any size, EC P-256/P-384,
 /// Ed25519).
 fn public_spki(pkcs8_der: &[u8]) -> Result<Vec<u8>, CertError> {
@@ -130,6 +144,43 @@ pub fn import_pem(
     };
     drop(parsed);
     identity(certs, Sensitive::new(pkcs8))
+}
+
+/// A fresh one-time passphrase for [`to_pkcs12`]: 32 random alphanumeric characters.
+pub fn one_time_passphrase() -> Sensitive<String> {
+    use rand::distributions::{Alphanumeric, DistString as _};
+    Sensitive::new(Alphanumeric.sample_string(&mut rand::rngs::OsRng, 32))
+}
+
+/// The identity as a new PKCS#12 file (PBES2 AES-256, HMAC-SHA-256) sealed with `passphrase`:
+/// what a camera receives, so the person's own passphrase never leaves this computer and a PEM
+/// pair travels the same way as a PKCS#12 file.
+pub fn to_pkcs12(
+    identity: &ImportedIdentity,
+    passphrase: &Sensitive<String>,
+) -> Result<Vec<u8>, CertError> {
+    let certs = identity
+        .chain_der
+        .iter()
+        .map(|der| p12_keystore::Certificate::from_der(der))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CertError::Pkcs12(format!("a certificate cannot be packed: {e}")))?;
+    let key = p12_keystore::PrivateKey::from_der(identity.key_pkcs8_der.expose())
+        .map_err(|e| CertError::Pkcs12(format!("the key cannot be packed: {e}")))?;
+    let local_key_id = crate::sha256(&identity.chain_der[0]).to_vec();
+    let mut store = p12_keystore::KeyStore::new();
+    store.add_entry(
+        "camward",
+        p12_keystore::KeyStoreEntry::PrivateKeyChain(p12_keystore::PrivateKeyChain::new(
+            local_key_id,
+            key,
+            certs,
+        )),
+    );
+    store
+        .writer(passphrase.expose())
+        .write()
+        .map_err(|e| CertError::Pkcs12(format!("cannot be written: {e}")))
 }
 
 #[cfg(test)]
@@ -242,6 +293,27 @@ mod tests {
         } else {
             assert!(out.to_lowercase().contains("key"), "{out}");
         }
+    }
+
+    #[test]
+    fn a_repacked_identity_opens_with_the_one_time_passphrase_only() {
+        let m = made();
+        let chain = crate::to_pem("CERTIFICATE", &m.leaf) + &crate::to_pem("CERTIFICATE", &m.ca);
+        let id = import_pem(chain.as_bytes(), &Sensitive::new(m.key_pem.clone())).expect("pem");
+        let once = one_time_passphrase();
+        assert_eq!(once.expose().len(), 32);
+        assert_ne!(once.expose(), one_time_passphrase().expose());
+        let p12 = to_pkcs12(&id, &once).expect("packed");
+        let back = import_pkcs12(&p12, &once).expect("opened");
+        assert_eq!(back.chain_der, id.chain_der);
+        assert_eq!(back.key_pkcs8_der.expose(), id.key_pkcs8_der.expose());
+        assert!(back.key_matches_leaf());
+        let swapped = ImportedIdentity {
+            chain_der: vec![m.ca.clone()],
+            key_pkcs8_der: Sensitive::new(id.key_pkcs8_der.expose().clone()),
+        };
+        assert!(!swapped.key_matches_leaf());
+        assert!(import_pkcs12(&p12, &Sensitive::new("other".into())).is_err());
     }
 
     #[test]

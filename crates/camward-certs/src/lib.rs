@@ -30,7 +30,7 @@ pub use csr::{
     export_batch, import_batch, parse_csr, read_manifest, subject_alt_name_der, CsrForExport,
     ImportReport, Issued, Manifest, ParsedCsr, Unmatched,
 };
-pub use import::{import_pem, import_pkcs12, ImportedIdentity};
+pub use import::{import_pem, import_pkcs12, one_time_passphrase, to_pkcs12, ImportedIdentity};
 
 /// A name a camera is reached by: an IP address or a DNS host name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -185,6 +185,33 @@ pub fn certificate_spki(der: &[u8]) -> Result<Vec<u8>, CertError> {
         .public_key()
         .raw
         .to_vec())
+}
+
+/// What a person is shown before trusting a certificate on first use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateSummary {
+    /// The subject, RFC 4514 style.
+    pub subject: String,
+    /// The issuer, RFC 4514 style (the subject again for a self-signed certificate).
+    pub issuer: String,
+    /// Start of validity.
+    pub not_before: time::OffsetDateTime,
+    /// End of validity.
+    pub not_after: time::OffsetDateTime,
+    /// SHA-256 of the DER certificate: the pin.
+    pub sha256: [u8; 32],
+}
+
+/// Subject, issuer, validity and fingerprint of one DER certificate.
+pub fn describe(der: &[u8]) -> Result<CertificateSummary, CertError> {
+    let cert = parse_certificate(der, "the certificate")?;
+    Ok(CertificateSummary {
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        not_before: cert.validity().not_before.to_datetime(),
+        not_after: cert.validity().not_after.to_datetime(),
+        sha256: sha256(der),
+    })
 }
 
 /// Whether two DER SubjectPublicKeyInfos hold the same key: same algorithm OID, same key bits.

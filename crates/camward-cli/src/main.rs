@@ -334,6 +334,61 @@ enum CertsAction {
         #[arg(long)]
         json: bool,
     },
+    /// Trust on first use: connect to each camera's HTTPS port, show the certificate it presents
+    /// (subject, validity, SHA-256), and after the person confirms pin it in the inventory. A
+    /// certificate other than the pinned one shows both fingerprints and needs confirming again.
+    Trust {
+        /// Cameras: device service URLs or addresses.
+        #[arg(required = true)]
+        targets: Vec<String>,
+        /// The HTTPS port (default: the one Camward reaches the camera on, else the one the
+        /// camera reports when the keychain holds the administrator's password).
+        #[arg(long)]
+        port: Option<u16>,
+        /// The administrator account (only to ask the camera for its HTTPS port).
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// Pin without asking (scripts): only when the fingerprint was checked another way.
+        #[arg(long)]
+        yes: bool,
+        /// One JSON line per camera.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Install a certificate and private key made elsewhere (for cameras that cannot make a
+    /// key): a PKCS#12 file, or a PEM certificate chain and key. Every check runs against the
+    /// camera's clock before upload; the camera must then present exactly that certificate. The
+    /// passphrase is read from standard input (`--passphrase-stdin`) or a prompt, never from
+    /// the command line.
+    ImportKey {
+        /// The camera: device service URL or address.
+        target: String,
+        /// The PKCS#12 file (`.p12` / `.pfx`).
+        #[arg(long, conflicts_with_all = ["pem_cert", "pem_key"], required_unless_present = "pem_cert")]
+        p12: Option<PathBuf>,
+        /// The certificate chain, PEM, leaf and intermediates.
+        #[arg(long, requires = "pem_key")]
+        pem_cert: Option<PathBuf>,
+        /// The private key, PEM (PKCS#8 or PKCS#1 RSA, unencrypted).
+        #[arg(long, requires = "pem_cert")]
+        pem_key: Option<PathBuf>,
+        /// Read the PKCS#12 passphrase from the first line of standard input.
+        #[arg(long, requires = "p12")]
+        passphrase_stdin: bool,
+        /// The CA the certificate must chain to (PEM or DER); without it, the last certificate
+        /// of the file.
+        #[arg(long)]
+        ca: Option<PathBuf>,
+        /// The administrator account.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// Another host name or address the camera is reached by (repeatable).
+        #[arg(long = "name")]
+        names: Vec<String>,
+        /// One JSON line.
+        #[arg(long)]
+        json: bool,
+    },
     /// What certificate each camera serves and when it expires, soonest first.
     List {
         /// Only the cameras of this site.
@@ -541,6 +596,19 @@ fn zeroize_string(s: &mut String) {
     s.clear();
     s.extend(std::iter::repeat_n('\0', len));
     s.clear();
+}
+
+/// The passphrase of a PKCS#12 file: stdin, or a prompt.
+fn read_pkcs12_passphrase(
+    from_stdin: bool,
+    file: &std::path::Path,
+) -> Result<Sensitive<String>, CoreError> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        return read_stdin_line("-", "read the PKCS#12 passphrase");
+    }
+    rpassword::prompt_password(format!("Passphrase of {}: ", file.display()))
+        .map(Sensitive::new)
+        .map_err(|e| local_error("input", "-", "read the PKCS#12 passphrase", e.to_string()))
 }
 
 /// A passphrase for an escrow: stdin, or a prompt (asked twice when sealing).
@@ -1737,6 +1805,94 @@ fn site_ca_path(config: &Config, site: &str) -> Result<PathBuf, CoreError> {
     ))
 }
 
+/// `camward certs trust` on one camera: show what it presents, confirm, pin.
+async fn trust_one(
+    out: &mut impl Write,
+    vault: &Vault,
+    target: &str,
+    user: &str,
+    port: Option<u16>,
+    yes: bool,
+    json: bool,
+) -> Result<(), CoreError> {
+    use camward_core::certificates::{inspect_for_trust, pin_trusted};
+    let offer = inspect_for_trust(vault, target, user, port).await?;
+    let write_err =
+        |e: std::io::Error| local_error("output", &offer.camera, "write", e.to_string());
+    if json {
+        let line = serde_json::to_string(&offer)
+            .map_err(|e| local_error("output", "-", "encode", e.to_string()))?;
+        writeln!(out, "{line}").map_err(write_err)?;
+    } else {
+        writeln!(
+            out,
+            "{}: HTTPS port {} presents\n  subject  {}\n  issuer   {}\n  valid    {} to {}\n  SHA-256  {}",
+            offer.camera,
+            offer.port,
+            offer.subject,
+            offer.issuer,
+            offer.not_before,
+            offer.not_after,
+            offer.sha256
+        )
+        .map_err(write_err)?;
+        if let Some(old) = &offer.replaces {
+            writeln!(
+                out,
+                "  CHANGED: the pinned certificate is SHA-256 {old}; a changed certificate is an alarm: pin the new one only if you know why it changed"
+            )
+            .map_err(write_err)?;
+        }
+    }
+    if offer.already_pinned {
+        if !json {
+            writeln!(out, "{}: already pinned; nothing changed", offer.camera)
+                .map_err(write_err)?;
+        }
+        return Ok(());
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            // Never a pin nobody looked at: without a terminal only --yes says yes.
+            return Err(local_error(
+                "confirmation_required",
+                &offer.camera,
+                "confirm",
+                "pinning trusts this certificate from now on: compare its SHA-256 with the one the camera's own page shows, then confirm on a terminal, or pass --yes in scripts".into(),
+            ));
+        }
+        let mut err = std::io::stderr().lock();
+        write!(err, "Pin this certificate for {}? [y/N]: ", offer.camera).map_err(write_err)?;
+        err.flush().map_err(write_err)?;
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| local_error("input", &offer.camera, "confirm", e.to_string()))?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            return Err(local_error(
+                "not_confirmed",
+                &offer.camera,
+                "confirm",
+                "the person did not confirm; nothing pinned".into(),
+            ));
+        }
+    }
+    pin_trusted(vault, &offer).await?;
+    if json {
+        let line = serde_json::json!({"camera": offer.camera, "pinned": offer.sha256});
+        writeln!(out, "{line}").map_err(write_err)?;
+    } else {
+        writeln!(
+            out,
+            "{}: pinned SHA-256 {} (a different certificate later is an alarm)",
+            offer.camera, offer.sha256
+        )
+        .map_err(write_err)?;
+    }
+    Ok(())
+}
+
 async fn certs(
     out: &mut impl Write,
     config: &Config,
@@ -1923,6 +2079,131 @@ async fn certs(
                 worst = worst.max(5);
             }
             Ok(worst)
+        }
+        CertsAction::Trust {
+            targets,
+            port,
+            user,
+            yes,
+            json,
+        } => {
+            let vault = config.vault()?;
+            let mut worst = 0;
+            for target in &targets {
+                let result = trust_one(out, &vault, target, &user, port, yes, json).await;
+                if let Err(e) = result {
+                    worst = worst.max(exit_code(&e));
+                    if json {
+                        writeln!(out, "{}", error_line(target, &e)).map_err(write_err)?;
+                    } else {
+                        writeln!(
+                            out,
+                            "{}: not pinned: {}: {} [{}]",
+                            e.camera, e.step, e.message, e.code
+                        )
+                        .map_err(write_err)?;
+                    }
+                }
+            }
+            Ok(worst)
+        }
+        CertsAction::ImportKey {
+            target,
+            p12,
+            pem_cert,
+            pem_key,
+            passphrase_stdin,
+            ca,
+            user,
+            names,
+            json,
+        } => {
+            let read = |path: &PathBuf, what: &str| {
+                std::fs::read(path)
+                    .map_err(|e| local_error("io", "-", what, format!("{}: {e}", path.display())))
+            };
+            let identity = match (p12, pem_cert, pem_key) {
+                (Some(p12), _, _) => {
+                    let bytes = read(&p12, "read the PKCS#12 file")?;
+                    let passphrase = read_pkcs12_passphrase(passphrase_stdin, &p12)?;
+                    camward_certs::import_pkcs12(&bytes, &passphrase)
+                        .map_err(|e| cert_err(e, "open the PKCS#12 file"))?
+                }
+                (None, Some(cert), Some(key)) => {
+                    let chain = read(&cert, "read the certificate file")?;
+                    let key_text =
+                        String::from_utf8(read(&key, "read the key file")?).map_err(|_| {
+                            local_error(
+                                "cert_unreadable",
+                                "-",
+                                "read the key file",
+                                format!("{} is not PEM text", key.display()),
+                            )
+                        })?;
+                    camward_certs::import_pem(&chain, &Sensitive::new(key_text))
+                        .map_err(|e| cert_err(e, "read the PEM pair"))?
+                }
+                _ => {
+                    return Err(local_error(
+                        "usage",
+                        "-",
+                        "arguments",
+                        "give --p12 FILE, or --pem-cert FILE with --pem-key FILE".into(),
+                    ))
+                }
+            };
+            let ca_der = match &ca {
+                Some(ca) => Some(
+                    camward_certs::read_certificates(
+                        &read(ca, "read the CA certificate")?,
+                        "the CA certificate",
+                    )
+                    .map_err(|e| cert_err(e, "read the CA certificate"))?
+                    .swap_remove(0),
+                ),
+                None => None,
+            };
+            let extra: Vec<camward_certs::SubjectName> = names
+                .iter()
+                .map(|n| camward_certs::SubjectName::parse(n))
+                .collect();
+            let vault = config.vault()?;
+            let result = camward_core::certificates::import_key_camera(
+                &vault,
+                &target,
+                &user,
+                &identity,
+                ca_der.as_deref(),
+                &extra,
+            )
+            .await;
+            drop(identity);
+            match result {
+                Ok(done) if json => {
+                    let line = serde_json::to_string(&done)
+                        .map_err(|e| local_error("output", "-", "encode", e.to_string()))?;
+                    writeln!(out, "{line}").map_err(write_err)?;
+                    Ok(0)
+                }
+                Ok(done) => {
+                    writeln!(
+                        out,
+                        "{}: imported certificate and key for {} — SHA-256 {}, valid until {}{}; the camera presents it (TLS handshake checked)",
+                        done.camera,
+                        done.names.join(", "),
+                        done.sha256,
+                        done.not_after,
+                        if done.replaced { ", replacing the one before" } else { "" }
+                    )
+                    .map_err(write_err)?;
+                    Ok(0)
+                }
+                Err(e) if json => {
+                    writeln!(out, "{}", error_line(&target, &e)).map_err(write_err)?;
+                    Ok(exit_code(&e))
+                }
+                Err(e) => Err(e),
+            }
         }
         CertsAction::List { site, json } => {
             let vault = config.vault()?;

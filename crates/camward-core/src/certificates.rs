@@ -17,8 +17,8 @@
 //!    SHA-256 fingerprint: only a handshake presenting exactly that certificate is success.
 //!
 //! Certificates and keys made elsewhere (`camward_certs::import`) need the camera to accept a
-//! private key (`UploadCertificateWithPrivateKeyInPKCS12`), which the ONVIF client does not send
-//! yet; [`install`] takes a chain whose key the camera holds.
+//! private key (`UploadCertificateWithPrivateKeyInPKCS12`): [`with_key`]; [`install`] takes a
+//! chain whose key the camera holds.
 //!
 //! Pinning: a camera's self-signed certificate is pinned on first use; [`compare_pin`] says
 //! whether a presented fingerprint is the pinned one, and a changed one is an alarm.
@@ -37,6 +37,9 @@ use camward_onvif::{OnvifError, Service};
 
 use crate::session::{onvif_error, CameraSession};
 use crate::CoreError;
+
+pub mod with_key;
+pub use with_key::{import_key_camera, install_with_key};
 
 /// The smallest RSA key Camward asks a camera for.
 pub const MIN_KEY_BITS: u32 = 2048;
@@ -384,10 +387,33 @@ pub async fn install(
             Some(old.clone())
         }
     };
-    let (host, port) = https_endpoint(session, camera).await?;
-    verify_presented(&host, port, checked.leaf_sha256)
-        .await
-        .map_err(|message| step_error("tls_verification_failed", camera, "verify TLS", message))?;
+    let verified = async {
+        let (host, port) = https_endpoint(session, camera).await?;
+        verify_presented(&host, port, checked.leaf_sha256)
+            .await
+            .map_err(|message| step_error("tls_verification_failed", camera, "verify TLS", message))
+    }
+    .await;
+    if let Err(mut e) = verified {
+        // The camera does not serve what was assigned: put back what it served before (or
+        // remove the new assignment), so it is left as it was. HTTP stays on.
+        let undone = match &replaced {
+            Some(old) => replace_server_certificate_assignment(session, &path_id, old)
+                .await
+                .map(|()| format!("the previous assignment ({old}) was put back")),
+            None if assigned.is_empty() => session
+                .remove_server_certificate_assignment(&path_id)
+                .await
+                .map(|()| "the new assignment was removed".to_owned()),
+            None => Ok("the assignment was already in place".to_owned()),
+        };
+        let undone = undone.unwrap_or_else(|r| {
+            format!("putting the previous assignment back failed too ({r}): check the camera's certificate page")
+        });
+        tracing::warn!(camera, code = %e.code, "certificate not served; assignment rolled back");
+        e.message = format!("{}; {undone}; HTTP stays on", e.message);
+        return Err(e.into());
+    }
     Ok(Installed {
         certificate_id: uploaded.certificate_id,
         path_id,
@@ -429,7 +455,7 @@ async fn replace_server_certificate_assignment(
 }
 
 /// The host of a device service URL, without brackets around an IPv6 address.
-fn url_host(url: &str) -> Option<String> {
+pub(crate) fn url_host(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split('/').next()?;
     let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
@@ -535,6 +561,528 @@ pub fn compare_pin(pinned: Option<[u8; 32]>, presented: [u8; 32]) -> PinOutcome 
     }
 }
 
+/// A SHA-256 fingerprint from lower-case (or upper-case) hex, as the inventory keeps it.
+pub fn parse_fingerprint(hex_text: &str) -> Option<[u8; 32]> {
+    let bytes = hex_text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in bytes.chunks(2).enumerate() {
+        let pair = std::str::from_utf8(pair).ok()?;
+        out[i] = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// The typed alarm: `camera` presents another certificate than the pinned one. Never a
+/// fallback to HTTP, never a silent accept.
+pub fn certificate_changed(
+    camera: &str,
+    step: &str,
+    pinned: [u8; 32],
+    presented: [u8; 32],
+) -> CoreError {
+    step_error(
+        "certificate_changed",
+        camera,
+        step,
+        format!(
+            "ALARM: the camera presents another certificate (SHA-256 {}) than the one pinned for it (SHA-256 {}): someone replaced it, or the camera was reset. Camward does not fall back to HTTP: find out who changed it, then pin the new one (camward certs trust {camera}) or enrol the camera again (camward certs enrol)",
+            hex(&presented),
+            hex(&pinned)
+        ),
+    )
+}
+
+/// The chain `host:port` presents (leaf first, DER), looked at without trusting it: the
+/// handshake is aborted as soon as the certificate arrives, so nothing is sent over it.
+pub async fn presented_chain(host: &str, port: u16) -> Result<Vec<Vec<u8>>, String> {
+    let sink = camward_onvif::http::PresentedChain::default();
+    let config = camward_onvif::http::inspection_config(&sink).map_err(|e| e.to_string())?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let name = rustls_pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|e| format!("{host} is not a usable TLS server name: {e}"))?;
+    let look = async {
+        let tcp = tokio::net::TcpStream::connect((host, port))
+            .await
+            .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+        // Fails by design once the certificate is captured.
+        let refused = connector.connect(name, tcp).await.err();
+        sink.take().filter(|c| !c.is_empty()).ok_or_else(|| {
+            format!(
+                "{host}:{port} presented no certificate{}",
+                refused.map(|e| format!(" ({e})")).unwrap_or_default()
+            )
+        })
+    };
+    tokio::time::timeout(Duration::from_secs(15), look)
+        .await
+        .map_err(|_| format!("the TLS handshake with {host}:{port} timed out"))?
+}
+
+/// A handshake with `host:port` must present exactly the certificate `pin` (and prove it holds
+/// its key). Otherwise: `certificate_changed` when another certificate is presented,
+/// `https_unreachable` when HTTPS does not answer, `tls_verification_failed` else.
+pub async fn check_pin(
+    camera: &str,
+    host: &str,
+    port: u16,
+    pin: [u8; 32],
+    step: &str,
+) -> Result<(), CoreError> {
+    let Err(why) = verify_presented(host, port, pin).await else {
+        return Ok(());
+    };
+    match presented_chain(host, port).await {
+        Ok(chain) => {
+            let presented = certificate_sha256(&chain[0]);
+            if presented == pin {
+                Err(step_error("tls_verification_failed", camera, step, why))
+            } else {
+                Err(certificate_changed(camera, step, pin, presented))
+            }
+        }
+        Err(e) => Err(step_error(
+            "https_unreachable",
+            camera,
+            step,
+            format!(
+                "HTTPS on {host}:{port} did not answer ({e}); Camward does not fall back to HTTP"
+            ),
+        )),
+    }
+}
+
+/// The TCP port of a plain `http` URL (80 when it names none).
+fn http_url_port(url: &str) -> Option<u16> {
+    let rest = url.strip_prefix("http://")?;
+    let authority = rest.split('/').next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let after_host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split_once(']')?.1,
+        None => authority.rsplit_once(':').map_or("", |(_, p)| p),
+    };
+    match after_host.trim_start_matches(':') {
+        "" => Some(80),
+        port => port.parse().ok(),
+    }
+}
+
+/// What [`apply_https_only`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HttpsOnly {
+    /// HTTP is off, proven from outside; Camward now reaches the camera over HTTPS.
+    Applied(String),
+    /// Dry run: HTTPS is proven and this would change.
+    WouldChange(String),
+    /// Not done, HTTP left on: why (no pin, another certificate, HTTPS silent).
+    Refused(String),
+    /// A step failed.
+    Failed(CoreError),
+}
+
+fn audit_row(
+    vault: &crate::credentials::Vault,
+    camera: &str,
+    action: &str,
+    detail: String,
+    result: &str,
+) {
+    if let Err(e) = vault
+        .inventory
+        .append_audit(&camward_vault::AuditEntry::camera(
+            camera.to_owned(),
+            action,
+            detail,
+            result,
+        ))
+    {
+        tracing::warn!(camera, error = %e, "audit entry not written");
+    }
+}
+
+/// How long the HTTP port may take to close after SetNetworkProtocols.
+const HTTP_CLOSE_WAIT: Duration = Duration::from_secs(10);
+
+/// https-only, lock-out safe: HTTP is turned off only when the camera has a certificate Camward
+/// installed or a person pinned (inventory), a fresh handshake to its HTTPS port presents exactly
+/// that certificate, and a logged-in ONVIF read over HTTPS with that pin succeeds. Then
+/// SetNetworkProtocols with HTTP off (HTTPS, RTSP as they are) over that HTTPS session, the
+/// switch recorded first (write-ahead: HTTPS is proven, so sessions over it work either way),
+/// and the result verified from outside: the HTTP port refuses, HTTPS answers with the pin.
+/// `session` is a logged-in session (any route); every step lands in the audit trail.
+pub async fn apply_https_only(
+    vault: &crate::credentials::Vault,
+    url: &str,
+    key: &camward_vault::CredentialKey,
+    session: &CameraSession,
+    dry_run: bool,
+) -> HttpsOnly {
+    let camera = key.camera.as_str();
+    let refused = |reason: String| {
+        audit_row(
+            vault,
+            camera,
+            "https-only.refused",
+            reason.clone(),
+            "refused",
+        );
+        HttpsOnly::Refused(reason)
+    };
+    let pinned = vault
+        .inventory
+        .camera(camera)
+        .ok()
+        .flatten()
+        .and_then(|r| r.certificate)
+        .and_then(|c| parse_fingerprint(&c.sha256_fingerprint));
+    let Some(pin) = pinned else {
+        return refused("no certificate pinned for this camera: HTTP stays on until Camward installed one (camward certs enrol) or a person pinned the camera's own (camward certs trust)".into());
+    };
+    let protocols = match session.get_network_protocols().await {
+        Ok(p) => p,
+        Err(e) => return HttpsOnly::Failed(onvif_error(url, "GetNetworkProtocols", e)),
+    };
+    let Some(port) = protocols
+        .iter()
+        .find(|p| p.name == ProtocolName::Https && p.enabled)
+        .and_then(|p| p.ports.first().copied())
+    else {
+        return refused("HTTPS is off on the camera: HTTP stays on".into());
+    };
+    let Some(host) = url_host(url) else {
+        return HttpsOnly::Failed(step_error(
+            "invalid_url",
+            url,
+            "https-only",
+            "the device URL names no host",
+        ));
+    };
+    let step = "verify HTTPS before HTTP off";
+    if let Err(e) = check_pin(url, &host, port, pin, step).await {
+        return match e.code.as_str() {
+            "certificate_changed" => refused(format!(
+                "the handshake presented another certificate than the pinned one: {}",
+                e.message
+            )),
+            "https_unreachable" => refused(format!("HTTPS did not answer: {}", e.message)),
+            _ => refused(format!(
+                "the TLS handshake did not prove the pinned certificate: {}",
+                e.message
+            )),
+        };
+    }
+    let route = crate::session::Route::https(port, pin);
+    let https = match crate::session::logged_in_via(vault, url, key, &route).await {
+        Ok(s) => s,
+        Err(e) => {
+            return refused(format!(
+                "ONVIF over HTTPS did not answer ({}: {}): HTTP stays on",
+                e.step, e.message
+            ))
+        }
+    };
+    if let Err(e) = https.get_device_information().await {
+        return refused(format!(
+            "a logged-in ONVIF read over HTTPS failed ({e}): HTTP stays on"
+        ));
+    }
+    let sha = hex(&pin);
+    audit_row(
+        vault,
+        camera,
+        "https-only.proven",
+        format!("HTTPS on port {port} presents the pinned certificate (SHA-256 {sha}) and answers a logged-in ONVIF read"),
+        "ok",
+    );
+    let mut http_ports: Vec<u16> = protocols
+        .iter()
+        .filter(|p| p.name == ProtocolName::Http && p.enabled)
+        .flat_map(|p| p.ports.iter().copied())
+        .collect();
+    // The port Camward reached it on is checked too (a port mapping may differ from the camera's
+    // own setting).
+    if let Some(p) = http_url_port(url) {
+        if !http_ports.contains(&p) {
+            http_ports.push(p);
+        }
+    }
+    let change = format!(
+        "HTTP off (port {}), HTTPS on port {port} with the pinned certificate (SHA-256 {sha}); Camward now talks HTTPS to this camera",
+        http_ports.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    );
+    if dry_run {
+        return HttpsOnly::WouldChange(change);
+    }
+    // Write-ahead: from here on sessions go over HTTPS, which is proven to work.
+    if let Err(e) = vault.inventory.set_https_access(camera, port, &sha) {
+        return HttpsOnly::Failed(step_error(
+            e.code(),
+            url,
+            "record HTTPS access",
+            e.to_string(),
+        ));
+    }
+    audit_row(
+        vault,
+        camera,
+        "https-only.switch",
+        format!("sessions now use https on port {port}, pinned to SHA-256 {sha}"),
+        "ok",
+    );
+    let next: Vec<camward_onvif::device::NetworkProtocol> = protocols
+        .iter()
+        .map(|p| camward_onvif::device::NetworkProtocol {
+            enabled: p.enabled && p.name != ProtocolName::Http,
+            ..p.clone()
+        })
+        .collect();
+    if let Err(e) = https.set_network_protocols(&next).await {
+        let e = onvif_error(url, "SetNetworkProtocols", e);
+        audit_row(
+            vault,
+            camera,
+            "https-only.http-off",
+            e.message.clone(),
+            &e.code,
+        );
+        return HttpsOnly::Failed(e);
+    }
+    audit_row(
+        vault,
+        camera,
+        "https-only.http-off",
+        "SetNetworkProtocols: HTTP off, HTTPS and RTSP as they were".into(),
+        "ok",
+    );
+    // From outside: the HTTP port refuses, HTTPS still answers with the pin.
+    let ip: Option<std::net::IpAddr> = host.parse().ok();
+    let mut still_open = Vec::new();
+    if let Some(ip) = ip {
+        let deadline = tokio::time::Instant::now() + HTTP_CLOSE_WAIT;
+        for &p in &http_ports {
+            while camward_discovery::outside::tcp_open(ip, p, Duration::from_millis(500)).await {
+                if tokio::time::Instant::now() >= deadline {
+                    still_open.push(p);
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    if !still_open.is_empty() {
+        let e = step_error("http_still_on", url, "verify HTTP off", format!("the camera accepted SetNetworkProtocols but its HTTP port {still_open:?} still accepts connections"));
+        audit_row(
+            vault,
+            camera,
+            "https-only.verified",
+            e.message.clone(),
+            &e.code,
+        );
+        return HttpsOnly::Failed(e);
+    }
+    let proof = async {
+        check_pin(url, &host, port, pin, "verify HTTPS after HTTP off").await?;
+        route
+            .open(url)?
+            .get_system_date_and_time()
+            .await
+            .map_err(|e| onvif_error(url, "GetSystemDateAndTime over HTTPS", e))
+    }
+    .await;
+    match proof {
+        Ok(_) => {
+            audit_row(vault, camera, "https-only.verified", format!("HTTP port {http_ports:?} refuses connections; HTTPS on {port} answers with the pinned certificate"), "ok");
+            HttpsOnly::Applied(change)
+        }
+        Err(e) => {
+            audit_row(
+                vault,
+                camera,
+                "https-only.verified",
+                e.message.clone(),
+                &e.code,
+            );
+            HttpsOnly::Failed(e)
+        }
+    }
+}
+
+/// What a camera presents on its HTTPS port, for a person to confirm before it is pinned.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TrustOffer {
+    /// The device service URL.
+    pub camera: String,
+    /// Where it was seen.
+    pub host: String,
+    /// The HTTPS port.
+    pub port: u16,
+    /// The certificate's subject.
+    pub subject: String,
+    /// Its issuer (the subject again when self-signed).
+    pub issuer: String,
+    /// Start of validity (RFC 3339).
+    pub not_before: String,
+    /// End of validity (RFC 3339).
+    pub not_after: String,
+    /// SHA-256 of the certificate, hex: what would be pinned.
+    pub sha256: String,
+    /// The fingerprint pinned now, when it differs (the person must confirm the change).
+    pub replaces: Option<String>,
+    /// Already the pinned certificate: nothing to confirm.
+    pub already_pinned: bool,
+    #[serde(skip)]
+    not_after_time: time::OffsetDateTime,
+}
+
+/// The HTTPS port to look at: `port`, else the one Camward reaches the camera on, else the one
+/// the camera reports (logged in as `user`, when the keychain holds its password).
+async fn trust_port(
+    vault: &crate::credentials::Vault,
+    url: &str,
+    user: &str,
+    port: Option<u16>,
+) -> Result<u16, CoreError> {
+    if let Some(port) = port {
+        return Ok(port);
+    }
+    let camera = crate::camera_key(url);
+    if let Ok(Some(access)) = vault.inventory.https_access(&camera) {
+        return Ok(access.port);
+    }
+    let key = camward_vault::CredentialKey::new(camera, user);
+    if vault.ledger.current(&key).is_ok_and(|p| p.is_some()) {
+        let session =
+            crate::session::logged_in_via(vault, url, &key, &crate::session::Route::default())
+                .await?;
+        return https_endpoint(&session, url).await.map(|(_, p)| p);
+    }
+    Err(step_error(
+        "https_port_unknown",
+        url,
+        "find the HTTPS port",
+        format!("Camward holds no password for {user} on this camera to ask it for its HTTPS port; give it with --port"),
+    ))
+}
+
+/// Trust on first use, step one: what the camera at `target` presents on its HTTPS port, and
+/// how it compares with the pin the inventory holds. Nothing is trusted or recorded yet.
+pub async fn inspect_for_trust(
+    vault: &crate::credentials::Vault,
+    target: &str,
+    user: &str,
+    port: Option<u16>,
+) -> Result<TrustOffer, CoreError> {
+    let url = crate::target::device_url(target)?;
+    let step = "read the presented certificate";
+    let port = trust_port(vault, &url, user, port).await?;
+    let host = url_host(&url)
+        .ok_or_else(|| step_error("invalid_url", &url, step, "the device URL names no host"))?;
+    let chain = presented_chain(&host, port)
+        .await
+        .map_err(|e| step_error("https_unreachable", &url, step, e))?;
+    let summary = camward_certs::describe(&chain[0])
+        .map_err(|e| step_error(e.code(), &url, step, e.to_string()))?;
+    let pinned = vault
+        .inventory
+        .camera(&crate::camera_key(&url))
+        .ok()
+        .flatten()
+        .and_then(|r| r.certificate)
+        .and_then(|c| parse_fingerprint(&c.sha256_fingerprint));
+    let outcome = compare_pin(pinned, summary.sha256);
+    let rfc3339 = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    Ok(TrustOffer {
+        camera: url,
+        host,
+        port,
+        subject: summary.subject,
+        issuer: summary.issuer,
+        not_before: rfc3339(summary.not_before),
+        not_after: rfc3339(summary.not_after),
+        sha256: hex(&summary.sha256),
+        replaces: match outcome {
+            PinOutcome::Changed { pinned, .. } => Some(hex(&pinned)),
+            _ => None,
+        },
+        already_pinned: outcome == PinOutcome::Same,
+        not_after_time: summary.not_after,
+    })
+}
+
+/// Trust on first use, step two, after a person confirmed `offer`: a handshake must present
+/// exactly that certificate and prove its key; then it is the camera's pin in the inventory
+/// (also for HTTPS sessions when its HTTP is off), with a row in the audit trail.
+pub async fn pin_trusted(
+    vault: &crate::credentials::Vault,
+    offer: &TrustOffer,
+) -> Result<(), CoreError> {
+    let url = offer.camera.as_str();
+    let step = "pin the certificate";
+    let sha = parse_fingerprint(&offer.sha256).ok_or_else(|| {
+        step_error(
+            "invalid_fingerprint",
+            url,
+            step,
+            "not a SHA-256 fingerprint",
+        )
+    })?;
+    check_pin(url, &offer.host, offer.port, sha, step).await?;
+    let camera = crate::camera_key(url);
+    let record_error =
+        |e: camward_vault::InventoryError| step_error(e.code(), url, step, e.to_string());
+    let mut record = vault
+        .inventory
+        .camera(&camera)
+        .map_err(record_error)?
+        .unwrap_or_else(|| camward_vault::CameraRecord {
+            key: camera.clone(),
+            ..camward_vault::CameraRecord::default()
+        });
+    if !record.addresses.iter().any(|a| a == url) {
+        record.addresses.insert(0, url.to_owned());
+    }
+    record.certificate = Some(camward_vault::CertificateRecord {
+        sha256_fingerprint: offer.sha256.clone(),
+        not_after: offer.not_after_time,
+    });
+    vault
+        .inventory
+        .upsert_camera(&record)
+        .map_err(record_error)?;
+    vault
+        .inventory
+        .repin_https(&camera, &offer.sha256)
+        .map_err(record_error)?;
+    vault
+        .inventory
+        .append_audit(&camward_vault::AuditEntry::camera(
+            camera,
+            "certificate.trusted",
+            format!(
+                "a person confirmed the certificate on port {}: subject {}, issuer {}, valid {} to {}, SHA-256 {}{}",
+                offer.port,
+                offer.subject,
+                offer.issuer,
+                offer.not_before,
+                offer.not_after,
+                offer.sha256,
+                offer
+                    .replaces
+                    .as_ref()
+                    .map(|old| format!(" (replaces the pinned SHA-256 {old})"))
+                    .unwrap_or_default()
+            ),
+            "ok",
+        ))
+        .map_err(record_error)?;
+    Ok(())
+}
+
 /// What `camward certs enrol` did on one camera.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Enrolled {
@@ -619,6 +1167,11 @@ fn record_installed(
     vault
         .inventory
         .upsert_camera(&record)
+        .map_err(record_error)?;
+    // A camera reached over HTTPS only is reached with the new pin from now on.
+    vault
+        .inventory
+        .repin_https(&key.camera, &sha256)
         .map_err(record_error)?;
     let names_text: Vec<String> = names.iter().map(ToString::to_string).collect();
     vault
@@ -811,6 +1364,39 @@ mod tests {
             Some("cam.example.net")
         );
         assert_eq!(url_host("nonsense"), None);
+    }
+
+    #[test]
+    fn fingerprints_round_trip_through_hex_and_a_change_names_both() {
+        let pin = [0xabu8; 32];
+        assert_eq!(parse_fingerprint(&hex(&pin)), Some(pin));
+        assert_eq!(parse_fingerprint(&hex(&pin).to_uppercase()), Some(pin));
+        assert_eq!(parse_fingerprint("abcd"), None);
+        assert_eq!(parse_fingerprint(&"zz".repeat(32)), None);
+        let e = certificate_changed(
+            "http://192.0.2.1/onvif/device_service",
+            "open",
+            pin,
+            [1; 32],
+        );
+        assert_eq!(e.code, "certificate_changed");
+        assert!(e.message.contains(&hex(&pin)) && e.message.contains(&hex(&[1; 32])));
+        assert!(e.message.starts_with("ALARM"));
+    }
+
+    #[test]
+    fn http_ports_come_out_of_device_urls() {
+        assert_eq!(
+            http_url_port("http://192.0.2.1:8080/onvif/device_service"),
+            Some(8080)
+        );
+        assert_eq!(
+            http_url_port("http://192.0.2.1/onvif/device_service"),
+            Some(80)
+        );
+        assert_eq!(http_url_port("http://[2001:db8::1]:81/x"), Some(81));
+        assert_eq!(http_url_port("http://[2001:db8::1]/x"), Some(80));
+        assert_eq!(http_url_port("https://192.0.2.1:443/x"), None);
     }
 
     #[test]

@@ -57,17 +57,28 @@ pub struct Vault {
 #[derive(Debug)]
 pub struct AttemptBudget {
     failures_left: u32,
+    /// How the camera is reached (HTTPS with its pin once its HTTP is off).
+    route: crate::session::Route,
 }
 
 impl Default for AttemptBudget {
     fn default() -> Self {
         Self {
             failures_left: MAX_FAILED_LOGINS_PER_RUN,
+            route: crate::session::Route::default(),
         }
     }
 }
 
 impl AttemptBudget {
+    /// A full budget for a camera reached along `route`.
+    pub fn over(route: crate::session::Route) -> Self {
+        Self {
+            route,
+            ..Self::default()
+        }
+    }
+
     /// Failures still allowed.
     pub fn failures_left(&self) -> u32 {
         self.failures_left
@@ -93,7 +104,7 @@ impl AttemptBudget {
                 step: step.to_owned(),
             });
         }
-        let accepted = login(url, user, password, step).await?;
+        let accepted = login(&self.route, url, user, password, step).await?;
         if !accepted {
             self.failures_left -= 1;
         }
@@ -104,12 +115,13 @@ impl AttemptBudget {
 
 /// One login in a fresh session (so nothing learned with another password is reused).
 async fn login(
+    route: &crate::session::Route,
     url: &str,
     user: &str,
     password: &Sensitive<String>,
     step: &str,
 ) -> Result<bool, CoreError> {
-    let camera = open(url)?;
+    let camera = route.open(url)?;
     camera
         .sync_clock()
         .await
@@ -509,6 +521,67 @@ pub async fn rotate(
     targets: &[String],
     request: RotationRequest,
 ) -> Vec<CameraOutcome> {
+    rotate_with_events(vault, targets, request, Arc::new(|_: &RotationEvent| {})).await
+}
+
+/// Where one camera's rotation (or resume) has got to, for a front end to show as it happens.
+/// Carries no secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RotationStep {
+    /// Logged in as the administrator with the current password (GetUsers answered).
+    LoggedIn,
+    /// The new password is in the keychain as pending, before any camera sees it.
+    PendingStored,
+    /// SetUser was sent with the new password.
+    PasswordSent,
+    /// A fresh session logged in with the new password.
+    NewPasswordVerified,
+    /// The camera refused the old password.
+    OldPasswordRefused,
+    /// The new password is current and the old one retired.
+    Promoted,
+}
+
+/// What [`rotate_with_events`] and [`resume_with_events`] report while they work.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum RotationEvent {
+    /// Work on this camera began.
+    Started {
+        /// The camera (inventory key).
+        camera: String,
+        /// The user whose password changes.
+        user: String,
+    },
+    /// A step of this camera's rotation is done.
+    Step {
+        /// The camera (inventory key).
+        camera: String,
+        /// The step.
+        step: RotationStep,
+    },
+    /// This camera is done, one way or the other (the same result the batch returns).
+    Finished {
+        /// The camera (inventory key).
+        camera: String,
+        /// The user.
+        user: String,
+        /// What happened, or the error naming the camera and step.
+        result: Result<RotationResult, CoreError>,
+    },
+}
+
+/// Where rotation events go; called from the tasks that work on each camera.
+pub type RotationSink = Arc<dyn Fn(&RotationEvent) + Send + Sync>;
+
+/// [`rotate`], telling `on_event` about each camera as it starts, at each step and when it is done.
+pub async fn rotate_with_events(
+    vault: &Vault,
+    targets: &[String],
+    request: RotationRequest,
+    on_event: RotationSink,
+) -> Vec<CameraOutcome> {
     let request = Arc::new(request);
     let semaphore = Arc::new(tokio::sync::Semaphore::new(request.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -517,11 +590,27 @@ pub async fn rotate(
         let request = Arc::clone(&request);
         let semaphore = Arc::clone(&semaphore);
         let target = target.clone();
+        let on_event = Arc::clone(&on_event);
         tasks.spawn(async move {
             // The semaphore is never closed, so acquiring only waits.
             let _permit = semaphore.acquire_owned().await.ok();
             let camera = device_url(&target).map_or_else(|_| target.clone(), |u| camera_key(&u));
-            let result = rotate_one(&vault, &target, &request).await;
+            on_event(&RotationEvent::Started {
+                camera: camera.clone(),
+                user: request.user.clone(),
+            });
+            let step = |step: RotationStep| {
+                on_event(&RotationEvent::Step {
+                    camera: camera.clone(),
+                    step,
+                })
+            };
+            let result = rotate_one(&vault, &target, &request, &step).await;
+            on_event(&RotationEvent::Finished {
+                camera: camera.clone(),
+                user: request.user.clone(),
+                result: result.clone(),
+            });
             (
                 index,
                 CameraOutcome {
@@ -554,6 +643,7 @@ async fn rotate_one(
     vault: &Vault,
     target: &str,
     request: &RotationRequest,
+    step: &(dyn Fn(RotationStep) + Send + Sync),
 ) -> Result<RotationResult, CoreError> {
     let url = device_url(target)?;
     let camera_id = camera_key(&url);
@@ -596,11 +686,13 @@ async fn rotate_one(
             .map_err(|e| ledger_error(&url, "read current password", e))?
             .ok_or_else(|| no_secret(&request.admin))?
     };
-    let mut budget = AttemptBudget::default();
+    // Over HTTPS with the pin once the camera's HTTP is off (a changed certificate stops here).
+    let route = crate::session::route(vault, &url).await?;
+    let mut budget = AttemptBudget::over(route.clone());
 
     // Log in as the administrator with the current password; GetUsers is the first login, so a
     // wrong current password costs one failure and stops here.
-    let session = open(&url)?;
+    let session = route.open(&url)?;
     session
         .sync_clock()
         .await
@@ -628,6 +720,7 @@ async fn rotate_one(
         }
         Err(e) => return Err(onvif_error(&url, "GetUsers", e)),
     };
+    step(RotationStep::LoggedIn);
     let level = users
         .iter()
         .find(|u| u.username == user)
@@ -648,6 +741,7 @@ async fn rotate_one(
         .begin_change(&key, &new)
         .map_err(|e| ledger_error(&url, "store pending password", e))?;
     tracing::info!(camera = %url, user = %user, "new password stored as pending");
+    step(RotationStep::PendingStored);
     session
         .set_user(&[User {
             username: user.to_owned(),
@@ -661,6 +755,7 @@ async fn rotate_one(
         .await
         .map_err(|e| onvif_error(&url, "SetUser", e))?;
     drop(session);
+    step(RotationStep::PasswordSent);
 
     if !budget
         .login(&url, user, &new, "log in with the new password")
@@ -673,6 +768,7 @@ async fn rotate_one(
             "the camera accepted SetUser but refused the new password; it is kept as pending, run `camward rotate --resume`",
         ));
     }
+    step(RotationStep::NewPasswordVerified);
     if budget
         .login(&url, user, &current, "check the old password is refused")
         .await?
@@ -684,6 +780,7 @@ async fn rotate_one(
             "the camera still accepts the old password; the change is kept as pending, run `camward rotate --resume`",
         ));
     }
+    step(RotationStep::OldPasswordRefused);
     change
         .promote()
         .map_err(|e| ledger_error(&url, "promote password", e))?;
@@ -703,6 +800,7 @@ async fn rotate_one(
         format!("password of {user} rotated and verified; old one refused by the camera"),
         "ok",
     );
+    step(RotationStep::Promoted);
     Ok(RotationResult::Rotated)
 }
 
@@ -710,6 +808,15 @@ async fn rotate_one(
 /// then the current password; promoted ones get the old password checked as refused and retired.
 /// Works per camera, within one [`AttemptBudget`] per camera, `concurrency` cameras at a time.
 pub async fn resume(vault: &Vault, concurrency: usize) -> Result<Vec<CameraOutcome>, CoreError> {
+    resume_with_events(vault, concurrency, Arc::new(|_: &RotationEvent| {})).await
+}
+
+/// [`resume`], telling `on_event` about each credential as it starts and when it is done.
+pub async fn resume_with_events(
+    vault: &Vault,
+    concurrency: usize,
+    on_event: RotationSink,
+) -> Result<Vec<CameraOutcome>, CoreError> {
     let err = |e: LedgerError| ledger_error("-", "read ledger", e);
     let mut per_camera: BTreeMap<String, Vec<CredentialKey>> = BTreeMap::new();
     for key in vault
@@ -727,15 +834,25 @@ pub async fn resume(vault: &Vault, concurrency: usize) -> Result<Vec<CameraOutco
         let vault = vault.clone();
         let semaphore = Arc::clone(&semaphore);
         let url = camera_url(&vault, &camera);
+        let on_event = Arc::clone(&on_event);
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await.ok();
             let mut budget = AttemptBudget::default();
             let mut outcomes = Vec::new();
             for key in keys {
+                on_event(&RotationEvent::Started {
+                    camera: key.camera.clone(),
+                    user: key.user.clone(),
+                });
                 let result = match &url {
                     Ok(url) => resume_one(&vault, url, &key, &mut budget).await,
                     Err(e) => Err(e.clone()),
                 };
+                on_event(&RotationEvent::Finished {
+                    camera: key.camera.clone(),
+                    user: key.user.clone(),
+                    result: result.clone(),
+                });
                 outcomes.push(CameraOutcome {
                     camera: key.camera.clone(),
                     user: key.user.clone(),
@@ -793,6 +910,8 @@ async fn resume_one(
     });
     let mut result = RotationResult::Retired;
     if pending {
+        // Over HTTPS with the pin once the camera's HTTP is off.
+        budget.route = crate::session::route(vault, url).await?;
         result = resolve(vault, url, key, budget).await?;
         if result != RotationResult::Completed {
             return Ok(result);
@@ -946,4 +1065,78 @@ async fn resolve(
             ),
         )),
     }
+}
+
+/// A credential change an earlier run left unfinished, for [`resume`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Interrupted {
+    /// The camera (inventory key).
+    pub camera: String,
+    /// The user whose password was being changed.
+    pub user: String,
+    /// `pending` (the new password was not verified yet) or `promoted` (the old one still waits
+    /// to be seen refused).
+    pub phase: String,
+}
+
+/// Every change [`resume`] would finish, ordered by camera and user.
+pub fn interrupted(vault: &Vault) -> Result<Vec<Interrupted>, CoreError> {
+    let err = |e: LedgerError| ledger_error("-", "read ledger", e);
+    let mut out: Vec<Interrupted> = vault
+        .ledger
+        .pending()
+        .map_err(err)?
+        .into_iter()
+        .map(|key| (key, "pending"))
+        .chain(
+            vault
+                .ledger
+                .awaiting_retirement()
+                .map_err(err)?
+                .into_iter()
+                .map(|key| (key, "promoted")),
+        )
+        .map(|(key, phase)| Interrupted {
+            camera: key.camera,
+            user: key.user,
+            phase: phase.to_owned(),
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.camera, &a.user).cmp(&(&b.camera, &b.user)));
+    Ok(out)
+}
+
+/// The current password of `user` on `camera` (an inventory key or an address), for a person who
+/// asked to see it. Every reveal is written to the audit trail; the secret itself never is.
+pub fn reveal(vault: &Vault, camera: &str, user: &str) -> Result<Sensitive<String>, CoreError> {
+    let camera_id = if camera.starts_with("host:") || camera.starts_with("mac:") {
+        camera.to_owned()
+    } else {
+        camera_key(&device_url(camera)?)
+    };
+    let key = CredentialKey::new(camera_id.clone(), user);
+    let step = "read current password";
+    let password = vault
+        .ledger
+        .current(&key)
+        .map_err(|e| ledger_error(camera, step, e))?
+        .ok_or_else(|| {
+            core_error(
+                "credential_missing",
+                camera,
+                step,
+                format!("the keychain holds no password for {user} on this camera"),
+            )
+        })?;
+    audit(
+        vault,
+        &camera_id,
+        "credential.revealed",
+        format!(
+            "the password of {user} was shown to {}",
+            camward_vault::os_user()
+        ),
+        "ok",
+    );
+    Ok(password)
 }

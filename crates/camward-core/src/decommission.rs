@@ -68,6 +68,17 @@ pub struct DecommissionOptions {
     pub interfaces: Vec<String>,
     /// How long the listening discovery methods listen per round.
     pub listen: Duration,
+    /// After a hard reset, look for the camera with discovery on `interfaces` when it is not
+    /// factory-fresh at its old address. Off only for cameras on this computer (the desktop's
+    /// simulated site on 127.0.0.1, where no discovery method may run): then the proof can only be
+    /// the camera answering in its factory state at its old address, and the record says so
+    /// (`found_by: same-address`).
+    pub rediscover: bool,
+    /// What the person typed to confirm, when a front end asks them to type the camera's serial
+    /// number (its model when it reports no serial). Checked against what the camera reports
+    /// before anything is recorded or sent: a mismatch is `not_confirmed` and nothing happens.
+    /// `None`: the caller confirmed otherwise (the CLI's prompt or `--yes`).
+    pub confirm_serial: Option<String>,
 }
 
 impl Default for DecommissionOptions {
@@ -78,6 +89,8 @@ impl Default for DecommissionOptions {
             reboot_timeout: Duration::from_secs(300),
             interfaces: Vec::new(),
             listen: Duration::from_secs(2),
+            rediscover: true,
+            confirm_serial: None,
         }
     }
 }
@@ -183,7 +196,8 @@ async fn logged_in(
                 ),
             )
         })?;
-    let camera = open(url)?;
+    // Over HTTPS with the pin once the camera's HTTP is off.
+    let camera = crate::session::open_for(vault, url).await?;
     camera
         .sync_clock()
         .await
@@ -304,6 +318,9 @@ pub async fn decommission(
     let plan = plan(vault, target, &options.user).await?;
     let url = plan.url.clone();
     let camera = plan.camera.clone();
+    if let Some(typed) = &options.confirm_serial {
+        confirm(&plan, typed)?;
+    }
     audit(
         vault,
         &camera,
@@ -430,6 +447,29 @@ pub async fn decommission(
         .map_err(|e| error(e.code(), &url, "record decommissioned", e.to_string()))?;
     on_event(&DecommissionEvent::Recorded);
     Ok(record)
+}
+
+/// Checks what a person typed against the camera's serial number (its model when it reports no
+/// serial), ignoring case and surrounding blanks.
+pub fn confirm(plan: &DecommissionPlan, typed: &str) -> Result<(), CoreError> {
+    let expected = plan
+        .serial
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .or(plan.model.as_deref())
+        .unwrap_or_default()
+        .trim();
+    if expected.is_empty() || !typed.trim().eq_ignore_ascii_case(expected) {
+        return Err(error(
+            "not_confirmed",
+            &plan.url,
+            "confirm",
+            format!(
+                "what was typed does not match this camera's serial number {expected}: nothing was reset or forgotten"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn list(items: &[String]) -> String {
@@ -566,7 +606,7 @@ async fn reset_and_prove(
             });
             return Ok(proof);
         }
-        if options.keep_network {
+        if options.keep_network || !options.rediscover {
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
@@ -724,6 +764,35 @@ async fn users_after(url: &str, state: &FactoryState) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_cameras_own_serial_confirms() {
+        let plan = DecommissionPlan {
+            camera: "host:127.0.0.1:8000".into(),
+            url: "http://127.0.0.1:8000/onvif/device_service".into(),
+            manufacturer: Some("Camsim".into()),
+            model: Some("CS-2000".into()),
+            serial: Some("CS0001".into()),
+            firmware: None,
+            mac: None,
+            camera_users: Vec::new(),
+            credentials: Vec::new(),
+            certificate: None,
+        };
+        assert!(confirm(&plan, " cs0001 ").is_ok());
+        assert_eq!(confirm(&plan, "CS0002").unwrap_err().code, "not_confirmed");
+        assert_eq!(confirm(&plan, "").unwrap_err().code, "not_confirmed");
+        assert_eq!(
+            confirm(&plan, "CS-2000").unwrap_err().code,
+            "not_confirmed",
+            "the model does not confirm a camera that reports a serial"
+        );
+        let no_serial = DecommissionPlan {
+            serial: None,
+            ..plan
+        };
+        assert!(confirm(&no_serial, "cs-2000").is_ok());
+    }
 
     #[test]
     fn host_of_drops_scheme_port_and_path() {

@@ -9,6 +9,7 @@ pub mod error;
 pub mod first_boot;
 pub mod hardening;
 pub mod info;
+pub mod inventory_view;
 pub mod probe;
 pub mod session;
 pub mod target;

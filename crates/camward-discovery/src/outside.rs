@@ -455,6 +455,15 @@ pub async fn https_auth_schemes(
 /// challenges an ONVIF client. `Ok(vec![])` when the answer is not a 401 (a camera that answers
 /// with a SOAP fault, or that uses WS-UsernameToken only).
 pub async fn onvif_auth_schemes(url: &str, timeout: Duration) -> Result<Vec<String>, OutsideError> {
+    onvif_auth_schemes_with(url, timeout, None).await
+}
+
+/// [`onvif_auth_schemes`] for an `https` device service, trusting `trust`.
+pub async fn onvif_auth_schemes_with(
+    url: &str,
+    timeout: Duration,
+    trust: Option<TlsTrust>,
+) -> Result<Vec<String>, OutsideError> {
     const GET_USERS: &str = concat!(
         r#"<?xml version="1.0" encoding="UTF-8"?>"#,
         r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">"#,
@@ -465,7 +474,7 @@ pub async fn onvif_auth_schemes(url: &str, timeout: Duration) -> Result<Vec<Stri
         "POST",
         url,
         timeout,
-        None,
+        trust,
         vec![(
             "content-type".to_owned(),
             "application/soap+xml; charset=utf-8".to_owned(),

@@ -113,6 +113,94 @@ pub fn tls_config(trust: &TlsTrust) -> Result<rustls::ClientConfig, TransportErr
     Ok(config)
 }
 
+/// The chain a server presented, captured by an [`inspection_config`] handshake.
+#[derive(Clone, Debug, Default)]
+pub struct PresentedChain(Arc<std::sync::Mutex<Option<Vec<Vec<u8>>>>>);
+
+impl PresentedChain {
+    /// The chain (leaf first, DER), once a handshake got that far.
+    pub fn take(&self) -> Option<Vec<Vec<u8>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
+
+/// A configuration that trusts nothing and only looks: the server's chain is kept in `sink` and
+/// the handshake is then aborted, so nothing is ever sent over it. For showing a person a
+/// camera's certificate before it is pinned (trust on first use), and for telling "another
+/// certificate" from "no answer" when a pin does not match.
+pub fn inspection_config(sink: &PresentedChain) -> Result<rustls::ClientConfig, TransportError> {
+    let provider = provider();
+    Ok(
+        rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TransportError::Tls(e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(InspectOnly {
+                sink: sink.clone(),
+                provider,
+            }))
+            .with_no_client_auth(),
+    )
+}
+
+/// Keeps the presented chain and refuses it: a look, never a trust decision.
+#[derive(Debug)]
+struct InspectOnly {
+    sink: PresentedChain,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for InspectOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let chain = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|c| c.as_ref().to_vec())
+            .collect();
+        *self
+            .sink
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(chain);
+        Err(rustls::Error::General(
+            "certificate captured for inspection, not trusted".into(),
+        ))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General("inspection only".into()))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General("inspection only".into()))
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
 /// Accepts exactly one certificate, by SHA-256 fingerprint, and still checks that the server
 /// proved possession of its key (the handshake signature, RFC 8446 §4.4.3 / RFC 5246 §7.4.8).
 #[derive(Debug)]
@@ -579,6 +667,30 @@ mod tests {
             }
         });
         format!("https://{addr}/onvif/device_service")
+    }
+
+    #[tokio::test]
+    async fn an_inspection_handshake_captures_the_chain_and_never_completes() {
+        let (_, leaf, key) = camera_certificates();
+        let url = serve_tls(leaf.clone(), key).await;
+        let addr = url
+            .trim_start_matches("https://")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        let sink = PresentedChain::default();
+        let connector =
+            tokio_rustls::TlsConnector::from(Arc::new(inspection_config(&sink).unwrap()));
+        let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let name = ServerName::try_from("127.0.0.1").unwrap();
+        assert!(
+            connector.connect(name, tcp).await.is_err(),
+            "nothing is ever trusted"
+        );
+        let chain = sink.take().expect("the chain was captured");
+        assert_eq!(chain[0], leaf.as_ref());
+        assert!(sink.take().is_none(), "taken once");
     }
 
     #[tokio::test]

@@ -47,6 +47,17 @@ pub struct SecurityCapabilities {
     pub tls_server_versions: Vec<String>,
     /// Maximum number of certification paths the TLS server can use at once.
     pub max_tls_certification_paths: Option<u32>,
+    /// 802.1X (tas:Dot1XCapabilities); `None` when the camera does not report it.
+    pub dot1x: Option<Dot1xCapabilities>,
+}
+
+/// What the camera's 802.1X supplicant supports (tas:Dot1XCapabilities).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Dot1xCapabilities {
+    /// How many 802.1X configurations the camera keeps at once.
+    pub max_configurations: Option<u32>,
+    /// Methods, outer and inner separated by `/`, e.g. `EAP-TLS`, `EAP-PEAP/MSCHAPv2`.
+    pub methods: Vec<String>,
 }
 
 /// Reply of CreateRSAKeyPair.
@@ -375,6 +386,17 @@ pub fn parse_security_capabilities(node: Node<'_, '_>) -> Result<SecurityCapabil
             .collect();
         out.max_tls_certification_paths = num_attr(tls, "MaximumNumberOfTLSCertificationPaths")?;
     }
+    if let Some(dot1x) = child(caps, TAS, "Dot1XCapabilities") {
+        out.dot1x = Some(Dot1xCapabilities {
+            max_configurations: num_attr(dot1x, "MaximumNumberOfDot1XConfigurations")?,
+            methods: dot1x
+                .attribute("Dot1XMethods")
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+        });
+    }
     Ok(out)
 }
 
@@ -583,6 +605,329 @@ impl<T: Transport> Camera<T> {
     }
 }
 
+// Keys made elsewhere (UploadCertificateWithPrivateKeyInPKCS12) and 802.1X (AddDot1XConfiguration
+// and the network interface's assignment; the RADIUS server is trusted through a certification
+// path validation policy whose trust anchors are stored CA certificates).
+
+/// UploadCertificateWithPrivateKeyInPKCS12 arguments. `passphrase` opens the PKCS#12 (integrity
+/// and encryption); it is sent in the request body only, and never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pkcs12Upload {
+    /// The PKCS#12 file (RFC 7292), DER.
+    pub pkcs12_der: Vec<u8>,
+    /// Alias of the certification path the camera creates.
+    pub certification_path_alias: Option<String>,
+    /// Alias of the key pair.
+    pub key_alias: Option<String>,
+    /// Whether the camera keeps only the first certificate (no chain).
+    pub ignore_additional_certificates: bool,
+    /// The passphrase of the PKCS#12 file.
+    pub passphrase: String,
+}
+
+impl std::fmt::Debug for Pkcs12Upload {
+    // The file holds a private key and the passphrase opens it: neither may reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pkcs12Upload")
+            .field("certification_path_alias", &self.certification_path_alias)
+            .field("key_alias", &self.key_alias)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reply of UploadCertificateWithPrivateKeyInPKCS12.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UploadedPkcs12 {
+    /// The certification path the camera created (leaf first).
+    pub certification_path_id: String,
+    /// The key pair the camera now holds.
+    pub key_id: String,
+}
+
+/// One stage of an 802.1X method (tas:Dot1XStage).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Dot1xStage {
+    /// The method, e.g. `EAP-TLS`.
+    pub method: String,
+    /// The identity (EAP-TLS: usually the certificate's subject name).
+    pub identity: Option<String>,
+    /// The client certificate's certification path (EAP-TLS).
+    pub certification_path_id: Option<String>,
+    /// A stored passphrase (password methods).
+    pub passphrase_id: Option<String>,
+    /// The certification path validation policy the authentication server's certificate must
+    /// pass (its trust anchors are the RADIUS server's CA certificates).
+    pub cert_path_validation_policy_id: Option<String>,
+    /// The inner method, for tunnelled methods (PEAP).
+    pub inner: Option<Box<Dot1xStage>>,
+}
+
+/// An 802.1X configuration (tas:Dot1XConfiguration).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Dot1xConfiguration {
+    /// Its ID on the camera (absent in AddDot1XConfiguration).
+    pub id: Option<String>,
+    /// Alias.
+    pub alias: Option<String>,
+    /// The outer method.
+    pub outer: Dot1xStage,
+}
+
+fn write_dot1x_stage(p: &mut Payload, name: &str, stage: &Dot1xStage) {
+    let mut attrs = vec![("Method", stage.method.as_str())];
+    if let Some(policy) = &stage.cert_path_validation_policy_id {
+        attrs.push(("CertPathValidationPolicyID", policy));
+    }
+    p.start_with(name, &attrs);
+    if let Some(v) = &stage.identity {
+        p.leaf("tas:Identity", v);
+    }
+    if let Some(v) = &stage.certification_path_id {
+        p.leaf("tas:CertificationPathID", v);
+    }
+    if let Some(v) = &stage.passphrase_id {
+        p.leaf("tas:PassphraseID", v);
+    }
+    if let Some(inner) = &stage.inner {
+        write_dot1x_stage(p, "tas:Inner", inner);
+    }
+    p.end(name);
+}
+
+/// UploadCertificateWithPrivateKeyInPKCS12 request.
+pub fn write_upload_pkcs12(req: &Pkcs12Upload) -> String {
+    let root = "tas:UploadCertificateWithPrivateKeyInPKCS12";
+    let mut p = Payload::new(root, SEC);
+    p.leaf("tas:CertWithPrivateKey", &b64(&req.pkcs12_der));
+    if let Some(alias) = &req.certification_path_alias {
+        p.leaf("tas:CertificationPathAlias", alias);
+    }
+    if let Some(alias) = &req.key_alias {
+        p.leaf("tas:KeyAlias", alias);
+    }
+    p.flag(
+        "tas:IgnoreAdditionalCertificates",
+        req.ignore_additional_certificates,
+    );
+    p.leaf("tas:Passphrase", &req.passphrase);
+    p.finish(root)
+}
+
+/// CreateCertPathValidationPolicy request: paths are valid when they lead to one of the
+/// `trust_anchor_ids` (stored CA certificates).
+pub fn write_create_cert_path_validation_policy(
+    alias: Option<&str>,
+    trust_anchor_ids: &[&str],
+) -> String {
+    let root = "tas:CreateCertPathValidationPolicy";
+    let mut p = Payload::new(root, SEC);
+    if let Some(alias) = alias {
+        p.leaf("tas:Alias", alias);
+    }
+    p.start("tas:Parameters").end("tas:Parameters");
+    for id in trust_anchor_ids {
+        p.start("tas:TrustAnchor")
+            .leaf("tas:CertificateID", id)
+            .end("tas:TrustAnchor");
+    }
+    p.finish(root)
+}
+
+/// AddDot1XConfiguration request (the configuration's `id` is not sent: the camera assigns it).
+pub fn write_add_dot1x_configuration(config: &Dot1xConfiguration) -> String {
+    let root = "tas:AddDot1XConfiguration";
+    let mut p = Payload::new(root, SEC);
+    p.start("tas:Dot1XConfiguration");
+    if let Some(alias) = &config.alias {
+        p.leaf("tas:Alias", alias);
+    }
+    write_dot1x_stage(&mut p, "tas:Outer", &config.outer);
+    p.end("tas:Dot1XConfiguration");
+    p.finish(root)
+}
+
+/// GetAllDot1XConfigurations request.
+pub fn write_get_all_dot1x_configurations() -> String {
+    empty_request("tas:GetAllDot1XConfigurations", SEC)
+}
+
+/// DeleteDot1XConfiguration request.
+pub fn write_delete_dot1x_configuration(dot1x_id: &str) -> String {
+    let root = "tas:DeleteDot1XConfiguration";
+    let mut p = Payload::new(root, SEC);
+    p.leaf("tas:Dot1XID", dot1x_id);
+    p.finish(root)
+}
+
+/// SetNetworkInterfaceDot1XConfiguration request: `interface` is the network interface token
+/// of Device Management GetNetworkInterfaces.
+pub fn write_set_network_interface_dot1x(interface: &str, dot1x_id: &str) -> String {
+    let root = "tas:SetNetworkInterfaceDot1XConfiguration";
+    let mut p = Payload::new(root, SEC);
+    p.leaf("tas:token", interface).leaf("tas:Dot1XID", dot1x_id);
+    p.finish(root)
+}
+
+/// GetNetworkInterfaceDot1XConfiguration request.
+pub fn write_get_network_interface_dot1x(interface: &str) -> String {
+    let root = "tas:GetNetworkInterfaceDot1XConfiguration";
+    let mut p = Payload::new(root, SEC);
+    p.leaf("tas:token", interface);
+    p.finish(root)
+}
+
+/// Reads an UploadCertificateWithPrivateKeyInPKCS12Response payload.
+pub fn parse_upload_pkcs12(node: Node<'_, '_>) -> Result<UploadedPkcs12, OnvifError> {
+    Ok(UploadedPkcs12 {
+        certification_path_id: req_text(node, TAS, "CertificationPathID")?,
+        key_id: req_text(node, TAS, "KeyID")?,
+    })
+}
+
+/// Reads a CreateCertPathValidationPolicyResponse payload.
+pub fn parse_cert_path_validation_policy_id(node: Node<'_, '_>) -> Result<String, OnvifError> {
+    req_text(node, TAS, "CertPathValidationPolicyID")
+}
+
+fn parse_dot1x_stage(node: Node<'_, '_>) -> Result<Dot1xStage, OnvifError> {
+    Ok(Dot1xStage {
+        method: node
+            .attribute("Method")
+            .ok_or_else(|| malformed("802.1X stage without Method"))?
+            .to_owned(),
+        identity: opt_text(node, TAS, "Identity"),
+        certification_path_id: opt_text(node, TAS, "CertificationPathID"),
+        passphrase_id: opt_text(node, TAS, "PassphraseID"),
+        cert_path_validation_policy_id: node
+            .attribute("CertPathValidationPolicyID")
+            .map(str::to_owned),
+        inner: child(node, TAS, "Inner")
+            .map(|n| parse_dot1x_stage(n).map(Box::new))
+            .transpose()?,
+    })
+}
+
+fn parse_dot1x_configuration(node: Node<'_, '_>) -> Result<Dot1xConfiguration, OnvifError> {
+    Ok(Dot1xConfiguration {
+        id: opt_text(node, TAS, "Dot1XID"),
+        alias: opt_text(node, TAS, "Alias"),
+        outer: parse_dot1x_stage(req_child(node, TAS, "Outer")?)?,
+    })
+}
+
+/// Reads an AddDot1XConfigurationResponse payload: the new Dot1XID.
+pub fn parse_dot1x_id(node: Node<'_, '_>) -> Result<String, OnvifError> {
+    req_text(node, TAS, "Dot1XID")
+}
+
+/// Reads a GetAllDot1XConfigurationsResponse payload.
+pub fn parse_all_dot1x_configurations(
+    node: Node<'_, '_>,
+) -> Result<Vec<Dot1xConfiguration>, OnvifError> {
+    children(node, TAS, "Configuration")
+        .map(parse_dot1x_configuration)
+        .collect()
+}
+
+/// Reads a SetNetworkInterfaceDot1XConfigurationResponse payload: whether a reboot is needed.
+pub fn parse_reboot_needed(node: Node<'_, '_>) -> Result<bool, OnvifError> {
+    parse_bool(&req_text(node, TAS, "RebootNeeded")?)
+}
+
+/// Reads a GetNetworkInterfaceDot1XConfigurationResponse payload: the assigned Dot1XID, if any.
+pub fn parse_network_interface_dot1x(node: Node<'_, '_>) -> Result<Option<String>, OnvifError> {
+    Ok(opt_text(node, TAS, "Dot1XID").filter(|id| !id.is_empty()))
+}
+
+impl<T: Transport> Camera<T> {
+    /// UploadCertificateWithPrivateKeyInPKCS12: key and chain in one file; the camera creates
+    /// the certification path.
+    pub async fn upload_pkcs12(&self, req: &Pkcs12Upload) -> Result<UploadedPkcs12, OnvifError> {
+        self.security_op(
+            "UploadCertificateWithPrivateKeyInPKCS12",
+            &write_upload_pkcs12(req),
+            parse_upload_pkcs12,
+        )
+        .await
+    }
+
+    /// CreateCertPathValidationPolicy; returns its ID.
+    pub async fn create_cert_path_validation_policy(
+        &self,
+        alias: Option<&str>,
+        trust_anchor_ids: &[&str],
+    ) -> Result<String, OnvifError> {
+        self.security_op(
+            "CreateCertPathValidationPolicy",
+            &write_create_cert_path_validation_policy(alias, trust_anchor_ids),
+            parse_cert_path_validation_policy_id,
+        )
+        .await
+    }
+
+    /// AddDot1XConfiguration; returns the new Dot1XID.
+    pub async fn add_dot1x_configuration(
+        &self,
+        config: &Dot1xConfiguration,
+    ) -> Result<String, OnvifError> {
+        self.security_op(
+            "AddDot1XConfiguration",
+            &write_add_dot1x_configuration(config),
+            parse_dot1x_id,
+        )
+        .await
+    }
+
+    /// GetAllDot1XConfigurations.
+    pub async fn get_all_dot1x_configurations(
+        &self,
+    ) -> Result<Vec<Dot1xConfiguration>, OnvifError> {
+        self.security_op(
+            "GetAllDot1XConfigurations",
+            &write_get_all_dot1x_configurations(),
+            parse_all_dot1x_configurations,
+        )
+        .await
+    }
+
+    /// DeleteDot1XConfiguration.
+    pub async fn delete_dot1x_configuration(&self, dot1x_id: &str) -> Result<(), OnvifError> {
+        self.security_op(
+            "DeleteDot1XConfiguration",
+            &write_delete_dot1x_configuration(dot1x_id),
+            parse_empty,
+        )
+        .await
+    }
+
+    /// SetNetworkInterfaceDot1XConfiguration; returns whether the camera needs a reboot.
+    pub async fn set_network_interface_dot1x(
+        &self,
+        interface: &str,
+        dot1x_id: &str,
+    ) -> Result<bool, OnvifError> {
+        self.security_op(
+            "SetNetworkInterfaceDot1XConfiguration",
+            &write_set_network_interface_dot1x(interface, dot1x_id),
+            parse_reboot_needed,
+        )
+        .await
+    }
+
+    /// GetNetworkInterfaceDot1XConfiguration: the Dot1XID assigned to `interface`, if any.
+    pub async fn get_network_interface_dot1x(
+        &self,
+        interface: &str,
+    ) -> Result<Option<String>, OnvifError> {
+        self.security_op(
+            "GetNetworkInterfaceDot1XConfiguration",
+            &write_get_network_interface_dot1x(interface),
+            parse_network_interface_dot1x,
+        )
+        .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -670,6 +1015,96 @@ mod tests {
             &reply!("all_certificates").replace("<x:KeyID>key-2</x:KeyID>", ""),
             parse_all_certificates,
         ));
+    }
+
+    #[test]
+    fn pkcs12_upload_and_dot1x_replies_are_read() {
+        let up = on(reply!("upload_pkcs12"), parse_upload_pkcs12).unwrap();
+        assert_eq!(
+            up,
+            UploadedPkcs12 {
+                certification_path_id: "path-3".into(),
+                key_id: "key-4".into()
+            }
+        );
+        assert_eq!(
+            on(
+                reply!("cert_path_validation_policy"),
+                parse_cert_path_validation_policy_id
+            )
+            .unwrap(),
+            "policy-1"
+        );
+        assert_eq!(
+            on(reply!("add_dot1x_configuration"), parse_dot1x_id).unwrap(),
+            "dot1x-1"
+        );
+        let all = on(
+            reply!("all_dot1x_configurations"),
+            parse_all_dot1x_configurations,
+        )
+        .unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].alias.as_deref(), Some("site & lobby"));
+        assert_eq!(all[0].outer.method, "EAP-TLS");
+        assert_eq!(
+            all[0].outer.certification_path_id.as_deref(),
+            Some("path-3")
+        );
+        assert_eq!(
+            all[0].outer.cert_path_validation_policy_id.as_deref(),
+            Some("policy-1")
+        );
+        let inner = all[1].outer.inner.as_deref().expect("inner stage");
+        assert_eq!(
+            (inner.method.as_str(), inner.passphrase_id.as_deref()),
+            ("MSCHAPv2", Some("pw-1"))
+        );
+        assert!(!on(reply!("set_network_interface_dot1x"), parse_reboot_needed).unwrap());
+        assert_eq!(
+            on(
+                reply!("network_interface_dot1x"),
+                parse_network_interface_dot1x
+            )
+            .unwrap()
+            .as_deref(),
+            Some("dot1x-1")
+        );
+        let caps = on(
+            reply!("security_capabilities_dot1x"),
+            parse_security_capabilities,
+        )
+        .unwrap();
+        let dot1x = caps.dot1x.expect("802.1X capabilities");
+        assert_eq!(dot1x.max_configurations, Some(2));
+        assert_eq!(dot1x.methods, vec!["EAP-TLS", "EAP-PEAP/MSCHAPv2"]);
+        assert_eq!(
+            on(reply!("security_capabilities"), parse_security_capabilities)
+                .unwrap()
+                .dot1x,
+            None
+        );
+        assert_malformed(on(
+            &reply!("all_dot1x_configurations").replace(" Method=\"EAP-TLS\"", ""),
+            parse_all_dot1x_configurations,
+        ));
+    }
+
+    #[test]
+    fn pkcs12_upload_hides_key_and_passphrase_from_debug() {
+        let req = Pkcs12Upload {
+            pkcs12_der: vec![1, 2, 3],
+            certification_path_alias: None,
+            key_alias: None,
+            ignore_additional_certificates: false,
+            passphrase: "Hunter2-passphrase".into(),
+        };
+        let shown = format!("{req:?}");
+        assert!(
+            !shown.contains("Hunter2") && !shown.contains("[1, 2, 3]"),
+            "{shown}"
+        );
+        assert!(write_upload_pkcs12(&req).contains("<tas:Passphrase>Hunter2-passphrase<"));
     }
 
     #[test]

@@ -234,6 +234,67 @@ fn requests() -> Vec<(&'static str, String)> {
             "remove_server_certificate_assignment",
             write_remove_server_certificate_assignment("path-1"),
         ),
+        (
+            "upload_pkcs12",
+            write_upload_pkcs12(&Pkcs12Upload {
+                pkcs12_der: vec![0x30, 0x82, 0x01, 0x0a, 0xff, 0x00],
+                certification_path_alias: Some(TRICKY.into()),
+                key_alias: Some("camward".into()),
+                ignore_additional_certificates: false,
+                passphrase: TRICKY.into(),
+            }),
+        ),
+        (
+            "create_cert_path_validation_policy",
+            write_create_cert_path_validation_policy(Some(TRICKY), &["cert-9", "cert-10"]),
+        ),
+        (
+            "add_dot1x_configuration",
+            write_add_dot1x_configuration(&Dot1xConfiguration {
+                id: None,
+                alias: Some(TRICKY.into()),
+                outer: Dot1xStage {
+                    method: "EAP-TLS".into(),
+                    identity: Some(TRICKY.into()),
+                    certification_path_id: Some("path-3".into()),
+                    cert_path_validation_policy_id: Some("policy-1".into()),
+                    ..Dot1xStage::default()
+                },
+            }),
+        ),
+        (
+            "add_dot1x_configuration_peap",
+            write_add_dot1x_configuration(&Dot1xConfiguration {
+                id: None,
+                alias: None,
+                outer: Dot1xStage {
+                    method: "EAP-PEAP".into(),
+                    inner: Some(Box::new(Dot1xStage {
+                        method: "MSCHAPv2".into(),
+                        identity: Some("cam".into()),
+                        passphrase_id: Some("pw-1".into()),
+                        ..Dot1xStage::default()
+                    })),
+                    ..Dot1xStage::default()
+                },
+            }),
+        ),
+        (
+            "get_all_dot1x_configurations",
+            write_get_all_dot1x_configurations(),
+        ),
+        (
+            "delete_dot1x_configuration",
+            write_delete_dot1x_configuration("dot1x-1"),
+        ),
+        (
+            "set_network_interface_dot1x",
+            write_set_network_interface_dot1x(TRICKY, "dot1x-1"),
+        ),
+        (
+            "get_network_interface_dot1x",
+            write_get_network_interface_dot1x("eth0"),
+        ),
         ("get_profiles", media2::write_get_profiles()),
         (
             "get_stream_uri_rtsps",

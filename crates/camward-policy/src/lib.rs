@@ -11,6 +11,7 @@
 //!
 //! Beside it: the site plan an installer writes ([`plan`]) and the firmware catalog the user keeps
 //! up to date ([`firmware`]).
+pub mod draft;
 pub mod firmware;
 pub mod plan;
 

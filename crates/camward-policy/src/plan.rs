@@ -21,6 +21,11 @@
 //! | `[certificates]` `policy` | `"site-ca"` \| `"csr-export"` \| `"import"` \| `"self-signed-test"` | when `https-only` applies | how the camera's HTTPS certificate is obtained |
 //! | `[certificates]` `san_hosts` | array of templates | no (none) | subject alternative names, e.g. `"cam-{serial}.example.net"`; each renders to a host name or an address |
 //! | `[certificates]` `min_rsa_bits` | integer 2048–16384 | no (2048) | the smallest RSA key accepted |
+//! | `[dot1x]` `method` | `"eap-tls"` | when Camward is to apply `dot1x` | the 802.1X method (EAP-TLS: the camera proves itself with a client certificate; EAP-MD5 is refused) |
+//! | `[dot1x]` `identity` | template | no (`"{site}-{serial}"`) | the EAP identity, e.g. `"cam-{serial}"` |
+//! | `[dot1x]` `radius_ca` | path | with `[dot1x]` | the CA certificate file (PEM or DER) the RADIUS server's certificate must chain to |
+//! | `[dot1x]` `client_certificate` | `"site-ca"` | with `[dot1x]` | how the camera's client certificate is obtained: key made on the camera, CSR signed by the site CA |
+//! | `[dot1x]` `site_ca` | path | with `client_certificate = "site-ca"` | the site CA's certificate file (`camward certs ca-init`); its key is read from the keychain |
 //! | `[naming]` `pattern` | template | no (names left alone) | the camera name; must hold `{serial}`, `{mac}` or `{index}` so no two cameras share a name |
 //! | `[controls]` `skip` | array of control ids | no (none) | catalog controls left out ([`CONTROL_IDS`]) |
 //!
@@ -454,6 +459,40 @@ pub struct CertificatePlan {
     pub min_rsa_bits: u32,
 }
 
+/// How the camera's 802.1X client certificate is obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dot1xClientCertificate {
+    /// The camera makes the key; the site CA kept by Camward signs its CSR.
+    SiteCa,
+}
+
+/// The 802.1X method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub enum Dot1xMethod {
+    /// EAP-TLS (RFC 5216): mutual certificate authentication.
+    #[serde(rename = "eap-tls")]
+    EapTls,
+    /// EAP-MD5: refused by the checks (no server authentication, dictionary attacks).
+    #[serde(rename = "eap-md5")]
+    EapMd5,
+}
+
+/// The `[dot1x]` section (control `dot1x`): without it the control is a guided step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dot1xPlan {
+    /// The method; always [`Dot1xMethod::EapTls`] in a checked plan.
+    pub method: Dot1xMethod,
+    /// The EAP identity, rendered per camera.
+    pub identity: Template,
+    /// The RADIUS server's CA certificate file.
+    pub radius_ca: std::path::PathBuf,
+    /// How the client certificate is obtained.
+    pub client_certificate: Dot1xClientCertificate,
+    /// The site CA's certificate file.
+    pub site_ca: std::path::PathBuf,
+}
+
 /// A placeholder of a [`Template`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Placeholder {
@@ -665,6 +704,7 @@ pub struct SitePlan {
     certificates: Option<CertificatePlan>,
     naming: Option<Template>,
     skip: Vec<String>,
+    dot1x: Option<Dot1xPlan>,
 }
 
 impl SitePlan {
@@ -743,6 +783,11 @@ impl SitePlan {
     /// The naming pattern; `None` leaves camera names alone.
     pub fn naming(&self) -> Option<&Template> {
         self.naming.as_ref()
+    }
+
+    /// The `[dot1x]` section; `None`: 802.1X is left to a person.
+    pub fn dot1x(&self) -> Option<&Dot1xPlan> {
+        self.dot1x.as_ref()
     }
 }
 
@@ -928,6 +973,17 @@ struct RawPlan {
     certificates: Option<RawCertificates>,
     naming: Option<RawNaming>,
     controls: Option<RawControls>,
+    dot1x: Option<RawDot1x>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDot1x {
+    method: Dot1xMethod,
+    identity: Option<String>,
+    radius_ca: String,
+    client_certificate: Dot1xClientCertificate,
+    site_ca: String,
 }
 
 #[derive(Deserialize)]
@@ -1040,6 +1096,7 @@ impl Checker<'_, '_> {
         let ports = self.ports(raw.ports.as_ref(), level, &services, &applies)?;
         let certificates = self.certificates(raw.certificates, level, applies("https-only"))?;
         let naming = raw.naming.map(|n| self.naming(&n.pattern)).transpose()?;
+        let dot1x = raw.dot1x.map(|d| self.dot1x(d)).transpose()?;
         Ok(SitePlan {
             site: raw.site,
             level,
@@ -1051,6 +1108,39 @@ impl Checker<'_, '_> {
             certificates,
             naming,
             skip,
+            dot1x,
+        })
+    }
+
+    fn dot1x(&self, raw: RawDot1x) -> Result<Dot1xPlan, PlanError> {
+        let section = Field::root().key("dot1x");
+        if raw.method == Dot1xMethod::EapMd5 {
+            return Err(self.err(
+                PlanErrorKind::InvalidValue,
+                &section.key("method"),
+                "EAP-MD5 does not authenticate the network to the camera and its password falls to                  a dictionary attack; use \"eap-tls\"",
+            ));
+        }
+        let identity_field = section.key("identity");
+        let identity = self.template(
+            raw.identity.as_deref().unwrap_or("{site}-{serial}"),
+            &identity_field,
+        )?;
+        for (name, value) in [("radius_ca", &raw.radius_ca), ("site_ca", &raw.site_ca)] {
+            if value.trim().is_empty() {
+                return Err(self.err(
+                    PlanErrorKind::InvalidValue,
+                    &section.key(name),
+                    "the certificate file's path is empty",
+                ));
+            }
+        }
+        Ok(Dot1xPlan {
+            method: raw.method,
+            identity,
+            radius_ca: raw.radius_ca.into(),
+            client_certificate: raw.client_certificate,
+            site_ca: raw.site_ca.into(),
         })
     }
 
@@ -2537,6 +2627,67 @@ skip = ["dot1x"]
         ))
         .unwrap();
         assert_eq!(plan.certificates().unwrap().san_hosts.len(), 2);
+    }
+
+    #[test]
+    fn dot1x_is_read_and_checked() {
+        assert!(parse(BASE).unwrap().dot1x().is_none());
+        let section = "[dot1x]\nmethod = \"eap-tls\"\nidentity = \"dot1x-{serial}\"\nradius_ca = \"radius-ca.pem\"\nclient_certificate = \"site-ca\"\nsite_ca = \"site-ca/lab.pem\"\n";
+        let text = format!("{BASE}{section}");
+        let plan = parse(&text).unwrap();
+        let dot1x = plan.dot1x().unwrap();
+        assert_eq!(dot1x.method, Dot1xMethod::EapTls);
+        assert_eq!(dot1x.identity.as_str(), "dot1x-{serial}");
+        assert_eq!(dot1x.radius_ca, std::path::PathBuf::from("radius-ca.pem"));
+        assert_eq!(dot1x.client_certificate, Dot1xClientCertificate::SiteCa);
+        // BASE has 31 lines: the section starts on line 32.
+        fails(
+            &text.replace("\"eap-tls\"", "\"eap-md5\""),
+            "plan_invalid_value",
+            Some(33),
+            "dot1x.method",
+        );
+        fails(
+            &text.replace("\"eap-tls\"", "\"peap\""),
+            "plan_unknown_value",
+            Some(33),
+            "dot1x.method",
+        );
+        fails(
+            &text.replace("dot1x-{serial}", "dot1x-{serail}"),
+            "plan_unknown_placeholder",
+            Some(34),
+            "dot1x.identity",
+        );
+        fails(
+            &text.replace("\"radius-ca.pem\"", "\" \""),
+            "plan_invalid_value",
+            Some(35),
+            "dot1x.radius_ca",
+        );
+        fails(
+            &text.replace("radius_ca = \"radius-ca.pem\"\n", ""),
+            "plan_missing_field",
+            Some(32),
+            "dot1x.radius_ca",
+        );
+        fails(
+            &text.replace("\"site-ca\"\n", "\"import\"\n"),
+            "plan_unknown_value",
+            Some(36),
+            "dot1x.client_certificate",
+        );
+        fails(
+            &format!("{text}eap = \"x\"\n"),
+            "plan_unknown_field",
+            Some(38),
+            "dot1x.eap",
+        );
+        let default_identity = parse(&text.replace("identity = \"dot1x-{serial}\"\n", "")).unwrap();
+        assert_eq!(
+            default_identity.dot1x().unwrap().identity.as_str(),
+            "{site}-{serial}"
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use super::catalog::{self, ControlInfo};
 use super::{Finding, Level, Scorecard, Status};
 use crate::credentials::Vault;
-use crate::session::{first_contact_error, open};
+use crate::session::first_contact_error;
 use crate::CoreError;
 
 /// How to audit.
@@ -171,6 +171,7 @@ struct Reads {
     discovery: Result<DiscoveryMode, OnvifError>,
     interfaces: Result<Vec<NetworkInterface>, OnvifError>,
     access_log: Result<String, OnvifError>,
+    dot1x: Result<super::dot1x::Dot1xSeen, OnvifError>,
 }
 
 /// Ports looked at for exposure: FTP, SSH, Telnet, HTTP, HTTPS, RTSP, and common alternates.
@@ -254,7 +255,9 @@ async fn audit_camera(
             step: "read the password from the keychain".into(),
         })?;
 
-    let camera = open(&url)?;
+    // Over HTTPS with the pin once HTTP is off; a changed certificate stops here, typed.
+    let route = crate::session::route(vault, &url).await?;
+    let camera = route.open(&url)?;
     let offset = camera
         .sync_clock()
         .await
@@ -266,7 +269,7 @@ async fn audit_camera(
         ..Outside::default()
     };
     seen.http_schemes = Some(
-        outside::onvif_auth_schemes(&url, OUTSIDE_TIMEOUT)
+        outside::onvif_auth_schemes_with(&route.device_url(&url), OUTSIDE_TIMEOUT, route.trust())
             .await
             .map_err(|e| e.to_string()),
     );
@@ -295,7 +298,26 @@ async fn audit_camera(
         discovery: camera.get_discovery_mode().await,
         interfaces: camera.get_network_interfaces().await,
         access_log: camera.get_system_log(SystemLogType::Access).await,
+        dot1x: Err(OnvifError::Refused(
+            camward_onvif::DeviceRefusal::NotSupported,
+        )),
     };
+    let mut reads = reads;
+    // 802.1X is an Advanced control: asked only when this audit checks it.
+    let wants_dot1x = options.plan.map_or(options.level, SitePlan::level) >= Level::Advanced
+        && options.plan.is_none_or(|p| p.applies("dot1x"));
+    if let (true, Ok(first)) = (
+        wants_dot1x,
+        reads
+            .interfaces
+            .as_ref()
+            .map(|i| i.first().map(|i| i.token.clone())),
+    ) {
+        reads.dot1x = match first {
+            Some(token) => super::dot1x::read(&camera, &token).await,
+            None => Ok(super::dot1x::Dot1xSeen::NotCapable),
+        };
+    }
     // The certificate Camward installed must still be the one the camera presents: a changed
     // certificate is an alarm, never a silent accept.
     let record = vault.inventory.camera(&key.camera).ok().flatten();
@@ -860,6 +882,16 @@ fn check(info: &ControlInfo, ctx: &Ctx<'_>) -> Finding {
             Some(open) => manual(info, ctx, &format!("from this computer these ports answer: {}; confirm none is forwarded to the internet (remote access only through a VPN)", if open.is_empty() { "none".into() } else { open.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ") })),
             None => manual(info, ctx, "ports not checked (run with outside verification); confirm the camera is not reachable from the internet"),
         },
+        "dot1x" => {
+            use super::dot1x::Dot1xSeen;
+            match &r.dot1x {
+                Ok(Dot1xSeen::NotCapable) => finding(id, Status::NotApplicable, "the camera has no 802.1X supplicant (no Dot1XCapabilities in Advanced Security)", None),
+                Ok(Dot1xSeen::Capable { interface, assigned: Some(c) }) if c.outer.method != "EAP-MD5" => finding(id, Status::Pass, format!("802.1X {} on {interface}{}{}", c.outer.method, c.outer.identity.as_deref().map(|i| format!(" as {i}")).unwrap_or_default(), if c.outer.cert_path_validation_policy_id.is_some() { ", the authentication server's certificate validated" } else { "" }), None),
+                Ok(Dot1xSeen::Capable { interface, assigned: Some(c) }) => finding(id, Status::Fail, format!("802.1X {} on {interface}: no server authentication, and its password falls to a dictionary attack", c.outer.method), ctx.menu(info).or(Some("use EAP-TLS (site plan [dot1x])".into()))),
+                Ok(Dot1xSeen::Capable { interface, assigned: None }) => finding(id, Status::Fail, format!("no 802.1X configuration on {interface}: anything plugged into the port reaches the network"), ctx.menu(info).or(Some("describe EAP-TLS in the site plan's [dot1x] and commission again, or set it on the camera's page".into()))),
+                Err(e) => unknown(info, "GetNetworkInterfaceDot1XConfiguration", e),
+            }
+        }
         _ => manual(info, ctx, "Camward cannot read this setting over ONVIF"),
     }
 }

@@ -10,7 +10,8 @@
 //! Guards that are never skipped:
 //! - a host filter that leaves out this computer's own address toward the camera is refused
 //!   before anything is sent;
-//! - HTTP is never turned off here: that waits until HTTPS is proven with the site's certificate;
+//! - HTTP is turned off (last) only once HTTPS is proven: a pinned certificate, a handshake
+//!   presenting exactly it and a logged-in ONVIF read over HTTPS (`certificates::apply_https_only`);
 //! - AutoIP is not turned off while Camward reaches the camera on its link-local address;
 //! - NTP servers are asked (SNTP) before the camera is told to use them.
 //!
@@ -142,6 +143,30 @@ pub enum CommissionEvent {
     },
 }
 
+/// What a person controls while a run goes on (the desktop wizard): the password they typed for
+/// the administrator, and a stop.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunControl<'a> {
+    /// The administrator's password for every camera (checked by the policy per camera); `None`
+    /// generates a unique one per camera.
+    pub password: Option<&'a NewPassword>,
+    /// Set to stop: the control being applied finishes, the camera's remaining controls are
+    /// skipped as `cancelled`, and cameras not started yet fail with code `cancelled`. Running
+    /// again is the resume (applying is idempotent).
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
+}
+
+impl RunControl<'_> {
+    fn stopped(&self) -> bool {
+        self.stop
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    fn choice(&self) -> &NewPassword {
+        self.password.unwrap_or(&NewPassword::Generate)
+    }
+}
+
 /// Commissions every camera of `targets` (`concurrency` at a time); a camera that fails is its
 /// own result and the others go on.
 pub async fn commission_all(
@@ -151,13 +176,42 @@ pub async fn commission_all(
     concurrency: usize,
     on_event: &(dyn Fn(CommissionEvent) + Sync),
 ) -> Vec<(String, Result<CameraCommission, CoreError>)> {
+    commission_all_with(
+        vault,
+        targets,
+        options,
+        RunControl::default(),
+        concurrency,
+        on_event,
+    )
+    .await
+}
+
+/// [`commission_all`] with a typed password and a stop ([`RunControl`]).
+pub async fn commission_all_with(
+    vault: &Vault,
+    targets: &[String],
+    options: &CommissionOptions<'_>,
+    run: RunControl<'_>,
+    concurrency: usize,
+    on_event: &(dyn Fn(CommissionEvent) + Sync),
+) -> Vec<(String, Result<CameraCommission, CoreError>)> {
     use futures_util::stream::{self, StreamExt};
     let peers = super::audit::PeerDigests::default();
     let peers = &peers;
     stream::iter(targets)
         .map(|t| async move {
             on_event(CommissionEvent::CameraStarted { camera: t.clone() });
-            let result = commission_with(vault, t, options, Some(peers), on_event).await;
+            let result = if run.stopped() {
+                Err(CoreError {
+                    code: "cancelled".into(),
+                    message: "stopped before this camera was started; run again to resume".into(),
+                    camera: t.clone(),
+                    step: "commission".into(),
+                })
+            } else {
+                commission_with(vault, t, options, Some(peers), run, on_event).await
+            };
             on_event(CommissionEvent::CameraDone {
                 camera: t.clone(),
                 score: result
@@ -184,7 +238,15 @@ pub async fn commission(
     options: &CommissionOptions<'_>,
     on_event: &(dyn Fn(CommissionEvent) + Sync),
 ) -> Result<CameraCommission, CoreError> {
-    commission_with(vault, target, options, None, on_event).await
+    commission_with(
+        vault,
+        target,
+        options,
+        None,
+        RunControl::default(),
+        on_event,
+    )
+    .await
 }
 
 async fn commission_with(
@@ -192,12 +254,13 @@ async fn commission_with(
     target: &str,
     options: &CommissionOptions<'_>,
     peers: Option<&super::audit::PeerDigests>,
+    run: RunControl<'_>,
     on_event: &(dyn Fn(CommissionEvent) + Sync),
 ) -> Result<CameraCommission, CoreError> {
     let url = crate::target::device_url(target)?;
     let span = tracing::info_span!("commission", camera = %url);
     let result = tracing::Instrument::instrument(
-        commission_camera(vault, url.clone(), options, peers, on_event),
+        commission_camera(vault, url.clone(), options, peers, run, on_event),
         span,
     )
     .await?;
@@ -245,6 +308,7 @@ async fn commission_camera(
     url: String,
     options: &CommissionOptions<'_>,
     peers: Option<&super::audit::PeerDigests>,
+    run: RunControl<'_>,
     on_event: &(dyn Fn(CommissionEvent) + Sync),
 ) -> Result<CameraCommission, CoreError> {
     let mut result = CameraCommission {
@@ -255,10 +319,18 @@ async fn commission_camera(
         after: None,
     };
     // 1. The administrator (lock-out-safe order, step 2): a factory-fresh camera gets one first.
-    if crate::first_boot::detect(&url).await?.factory_fresh {
+    // A camera Camward reaches over HTTPS only has its administrator (Camward logged in to turn
+    // its HTTP off), and factory detection speaks plain HTTP: it is not asked.
+    let https_only = vault
+        .inventory
+        .https_access(&crate::camera_key(&url))
+        .ok()
+        .flatten()
+        .is_some();
+    if !https_only && crate::first_boot::detect(&url).await?.factory_fresh {
         if options.dry_run {
             result.first_admin = Some(format!("would create administrator {}", options.user));
-            return Ok(result);
+            return factory_dry_run(vault, url, options, run, result, on_event).await;
         }
         let key = CredentialKey::new(crate::camera_key(&url), options.user);
         if vault.ledger.pending().is_ok_and(|p| p.contains(&key)) {
@@ -267,8 +339,7 @@ async fn commission_camera(
             result.first_admin = Some(format!("still waiting for a person to create administrator {} with the pending password (camward init-admin {url} --show-password, then --confirm)", options.user));
             return Ok(result);
         }
-        let created =
-            credentials::init_admin(vault, &url, options.user, &NewPassword::Generate).await?;
+        let created = credentials::init_admin(vault, &url, options.user, run.choice()).await?;
         match created.status {
             InitAdminStatus::Created => {
                 result.first_admin = Some(format!(
@@ -296,11 +367,20 @@ async fn commission_camera(
     // One logged-in session for every control after the administrator's password (which the
     // admin-password step may rotate first): the keychain is read once, not once per control.
     let session = tokio::sync::OnceCell::new();
-    for f in &before.findings {
+    // HTTP goes off last: the controls before it share a session that may still be over HTTP.
+    // The steps are reported in the catalog order all the same.
+    let mut order: Vec<&Finding> = before.findings.iter().collect();
+    // 802.1X after that: a wrong configuration takes the camera off its switch port.
+    order.sort_by_key(|f| (f.control == "dot1x", f.control == "https-only"));
+    for f in order {
         let outcome = if f.status == Status::Pass {
             Outcome::AlreadyHardened
+        } else if run.stopped() {
+            Outcome::Skipped {
+                reason: "cancelled: run again to resume".into(),
+            }
         } else {
-            apply(vault, &url, &key, f, options, &session).await
+            apply(vault, &url, &key, f, options, run, &session).await
         };
         if let Outcome::Applied { change } = &outcome {
             let _ = vault.inventory.append_audit(&AuditEntry::camera(
@@ -329,11 +409,217 @@ async fn commission_camera(
         });
         result.steps.push(step);
     }
+    result
+        .steps
+        .sort_by_key(|s| before.findings.iter().position(|f| f.control == s.control));
     result.before = Some(before);
-    if !options.dry_run {
+    if !options.dry_run && !run.stopped() {
         result.after = Some(audit(vault, &url, options.user, &audit_options).await?);
     }
     Ok(result)
+}
+
+/// The dry run of a factory-fresh camera: nothing can be read behind a login yet, so the diff is
+/// built from what the camera tells anyone ([`super::prelogin`]): every control that is not seen
+/// passing is taken as in its factory default (failing) and put through the same decisions as a
+/// logged-in dry run — guards included (an allow-list that leaves this computer out, NTP servers
+/// that do not answer). Controls whose decision needs the camera's own answers say so.
+async fn factory_dry_run(
+    vault: &Vault,
+    url: String,
+    options: &CommissionOptions<'_>,
+    run: RunControl<'_>,
+    mut result: CameraCommission,
+    on_event: &(dyn Fn(CommissionEvent) + Sync),
+) -> Result<CameraCommission, CoreError> {
+    let why = CoreError {
+        code: "no_password".into(),
+        message: "the camera has no administrator yet".into(),
+        camera: url.clone(),
+        step: "dry run".into(),
+    };
+    let seen = super::prelogin::audit(&url, options.plan.level(), &why).await?;
+    let later = || Outcome::Skipped {
+        reason:
+            "decided once the administrator exists: Camward logs in then and reads this setting"
+                .into(),
+    };
+    let session = tokio::sync::OnceCell::new();
+    let key = CredentialKey::new(crate::camera_key(&url), options.user);
+    for f in &seen.scorecard.findings {
+        let outcome = match (f.status, f.control) {
+            (Status::Pass, _) => Outcome::AlreadyHardened,
+            (Status::NotApplicable, _) => Outcome::Skipped {
+                reason: format!("{}: {}", f.status.label(), f.evidence),
+            },
+            (_, "admin-password") => Outcome::WouldChange {
+                change: format!(
+                    "create administrator {} with {}",
+                    options.user,
+                    if run.password.is_some() {
+                        "the password typed for the site"
+                    } else {
+                        "a generated unique password"
+                    }
+                ),
+            },
+            // What the plan alone decides (its guards included), and what the camera already
+            // told anyone it fails: the same decision as a logged-in dry run.
+            (status, control) if status == Status::Fail || PLAN_DECIDED.contains(&control) => {
+                let assumed = Finding {
+                    status: Status::Fail,
+                    ..f.clone()
+                };
+                // A dry run: `apply` sends nothing. One that needs the camera's own answers
+                // (a login) is decided later, not reported as a failure.
+                match apply(vault, &url, &key, &assumed, options, run, &session).await {
+                    Outcome::Failed { .. } => later(),
+                    outcome => outcome,
+                }
+            }
+            _ => later(),
+        };
+        let step = Step {
+            control: f.control,
+            before: f.status,
+            outcome,
+        };
+        on_event(CommissionEvent::Step {
+            camera: url.clone(),
+            step: step.clone(),
+        });
+        result.steps.push(step);
+    }
+    result.before = Some(seen.scorecard);
+    Ok(result)
+}
+
+/// Controls whose dry-run decision needs only the plan and this computer (their guards: the NTP
+/// servers asked, the allow-list against this computer's address), not the camera's settings.
+const PLAN_DECIDED: &[&str] = &[
+    "time-sync",
+    "host-restriction",
+    "autoip-off",
+    "wsdiscovery-off",
+];
+
+/// The lock-out guard of `host-restriction`: this computer's own address toward the camera at
+/// `url`, when the plan's allow-list keeps it in; else why the restriction is refused.
+pub fn host_guard(plan: &SitePlan, url: &str) -> Result<IpAddr, String> {
+    let Some(laptop) = laptop_toward(url) else {
+        return Err("cannot tell this computer's address toward the camera".into());
+    };
+    match plan.allowed_hosts() {
+        Some(nets) if !plan.allows(laptop) => Err(format!(
+            "the allow-list {} leaves out this computer's own address {laptop}: the camera would lock Camward out (only a factory reset would undo it)",
+            nets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        )),
+        _ => Ok(laptop),
+    }
+}
+
+/// The lock-out guard's verdict for one camera, before anything is sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HostGuard {
+    /// The device service URL.
+    pub camera: String,
+    /// This computer's own address toward the camera, when known.
+    pub laptop: Option<IpAddr>,
+    /// Why the allow-list would be refused for this camera; `None` when it keeps this computer in.
+    pub refused: Option<String>,
+}
+
+/// [`host_guard`] for every camera of `targets`.
+pub fn host_guards(plan: &SitePlan, targets: &[String]) -> Vec<HostGuard> {
+    targets
+        .iter()
+        .map(|target| {
+            let url = crate::target::device_url(target).unwrap_or_else(|_| target.clone());
+            let laptop = laptop_toward(&url);
+            HostGuard {
+                refused: host_guard(plan, &url).err(),
+                camera: url,
+                laptop,
+            }
+        })
+        .collect()
+}
+
+/// This computer's own address toward each camera of `targets` (`None` where unknown): what
+/// an allow-list must keep in.
+pub fn laptop_addresses(targets: &[String]) -> Vec<(String, Option<IpAddr>)> {
+    targets
+        .iter()
+        .map(|target| {
+            let url = crate::target::device_url(target).unwrap_or_else(|_| target.clone());
+            let laptop = laptop_toward(&url);
+            (url, laptop)
+        })
+        .collect()
+}
+
+/// The administrator's password of one camera, for the person who asked to see it: the one a
+/// guided first boot waits for them to type on the camera's page (pending) while it waits, else
+/// the current one ([`credentials::reveal`], recorded in the audit trail).
+pub fn reveal_admin(
+    vault: &Vault,
+    target: &str,
+    user: &str,
+) -> Result<camward_vault::Sensitive<String>, CoreError> {
+    let url = crate::target::device_url(target)?;
+    let key = CredentialKey::new(crate::camera_key(&url), user);
+    if let Ok(Some(pending)) = vault.ledger.pending_secret(&key) {
+        let _ = vault.inventory.append_audit(&AuditEntry::camera(
+            key.camera.clone(),
+            "credential.revealed",
+            format!(
+                "the pending password of {user} was shown to {} for the camera's first-access page",
+                camward_vault::os_user()
+            ),
+            "ok",
+        ));
+        return Ok(pending);
+    }
+    credentials::reveal(vault, &url, user)
+}
+
+/// What one NTP server answered to an SNTP query.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NtpCheck {
+    /// The server as the plan names it.
+    pub server: String,
+    /// Its clock minus this computer's, in seconds, when it answered.
+    pub offset_s: Option<f64>,
+    /// Why it did not answer.
+    pub error: Option<String>,
+}
+
+/// Asks each NTP server (SNTP, 2 s each, all at once), as `time-sync` does before a camera is
+/// told to use them.
+pub async fn check_ntp(servers: &[NtpServer]) -> Vec<NtpCheck> {
+    let client = rsntp::AsyncSntpClient::with_config(
+        rsntp::Config::default().timeout(Duration::from_secs(2)),
+    );
+    let client = &client;
+    futures_util::future::join_all(servers.iter().map(|server| async move {
+        let answer = match server {
+            NtpServer::Address(ip) => client.synchronize((*ip, 123)).await,
+            NtpServer::Host(h) => client.synchronize(h.as_str()).await,
+        };
+        match answer {
+            Ok(r) => NtpCheck {
+                server: server.to_string(),
+                offset_s: Some(r.clock_offset().as_secs_f64()),
+                error: None,
+            },
+            Err(e) => NtpCheck {
+                server: server.to_string(),
+                offset_s: None,
+                error: Some(e.to_string()),
+            },
+        }
+    }))
+    .await
 }
 
 /// A step for a person: the finding's fix (the menu path, or what to check).
@@ -383,6 +669,7 @@ async fn apply(
     key: &CredentialKey,
     f: &Finding,
     options: &CommissionOptions<'_>,
+    run: RunControl<'_>,
     session: &tokio::sync::OnceCell<crate::session::CameraSession>,
 ) -> Outcome {
     let plan = options.plan;
@@ -397,7 +684,17 @@ async fn apply(
             reason: "the administrator's password is replaced by admin-password".into(),
         },
         "admin-password" => {
-            let change = format!("rotate the password of {} to a generated unique one", options.user);
+            if run.password.is_some() {
+                // Rotating to the typed password would not make it unique, and rotating to a
+                // generated one would overrule the person's choice: say so instead.
+                return Outcome::Refused {
+                    reason: "the administrator keeps the one password typed for the site, the same on every camera, so it is not unique: choose generated passwords to pass this control".into(),
+                };
+            }
+            let change = format!(
+                "rotate the password of {} to a generated unique one",
+                options.user
+            );
             if options.dry_run {
                 return dry(change);
             }
@@ -407,7 +704,10 @@ async fn apply(
                 RotationRequest {
                     user: options.user.to_owned(),
                     admin: options.user.to_owned(),
-                    password: NewPassword::Generate,
+                    password: match run.choice() {
+                        NewPassword::Given(typed) => NewPassword::Given(typed.clone()),
+                        NewPassword::Generate => NewPassword::Generate,
+                    },
                     concurrency: 1,
                 },
             )
@@ -415,12 +715,16 @@ async fn apply(
             match outcomes.into_iter().next().map(|o| o.result) {
                 Some(Ok(_)) => Outcome::Applied { change },
                 Some(Err(e)) => failed(e),
-                None => Outcome::Skipped { reason: "nothing to rotate".into() },
+                None => Outcome::Skipped {
+                    reason: "nothing to rotate".into(),
+                },
             }
         }
         "time-sync" => {
             let Some(time) = plan.time() else {
-                return Outcome::Refused { reason: "the site plan has no [time] section with NTP servers".into() };
+                return Outcome::Refused {
+                    reason: "the site plan has no [time] section with NTP servers".into(),
+                };
             };
             let (server, offset) = match answering_ntp(&time.ntp).await {
                 Ok(s) => s,
@@ -440,7 +744,10 @@ async fn apply(
             if options.dry_run {
                 return dry(change);
             }
-            let camera = match session.get_or_try_init(|| crate::session::logged_in(vault, url, key)).await {
+            let camera = match session
+                .get_or_try_init(|| crate::session::logged_in(vault, url, key))
+                .await
+            {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
@@ -459,7 +766,10 @@ async fn apply(
             Outcome::Applied { change }
         }
         "user-accounts" => {
-            let camera = match session.get_or_try_init(|| crate::session::logged_in(vault, url, key)).await {
+            let camera = match session
+                .get_or_try_init(|| crate::session::logged_in(vault, url, key))
+                .await
+            {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
@@ -487,9 +797,14 @@ async fn apply(
                 .filter(|name| !held(name))
                 .collect();
             if extra.is_empty() {
-                return Outcome::Guided { step: "lower the roles the site plan does not give (ONVIF SetUser)".into() };
+                return Outcome::Guided {
+                    step: "lower the roles the site plan does not give (ONVIF SetUser)".into(),
+                };
             }
-            let change = format!("delete accounts the site plan does not keep: {}", extra.join(", "));
+            let change = format!(
+                "delete accounts the site plan does not keep: {}",
+                extra.join(", ")
+            );
             if options.dry_run {
                 return dry(change);
             }
@@ -500,60 +815,103 @@ async fn apply(
         }
         "host-restriction" => {
             let Some(nets) = plan.allowed_hosts() else {
-                return Outcome::Refused { reason: "the site plan lists no allowed hosts ([access] allowed_hosts)".into() };
+                return Outcome::Refused {
+                    reason: "the site plan lists no allowed hosts ([access] allowed_hosts)".into(),
+                };
             };
             // The lock-out guard: this computer must stay inside the list, checked before sending.
-            let Some(laptop) = laptop_toward(url) else {
-                return Outcome::Refused { reason: "cannot tell this computer's address toward the camera".into() };
+            let laptop = match host_guard(plan, url) {
+                Ok(laptop) => laptop,
+                Err(reason) => return Outcome::Refused { reason },
             };
-            if !plan.allows(laptop) {
-                return Outcome::Refused {
-                    reason: format!("the allow-list {} leaves out this computer's own address {laptop}: the camera would lock Camward out (only a factory reset would undo it)", nets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
-                };
-            }
             let prefixed = |n: &ipnet::IpNet| PrefixedAddress {
                 address: n.network().to_string(),
                 prefix_length: n.prefix_len(),
             };
             let filter = IpAddressFilter {
                 filter_type: FilterType::Allow,
-                ipv4: nets.iter().filter(|n| n.addr().is_ipv4()).map(prefixed).collect(),
-                ipv6: nets.iter().filter(|n| n.addr().is_ipv6()).map(prefixed).collect(),
+                ipv4: nets
+                    .iter()
+                    .filter(|n| n.addr().is_ipv4())
+                    .map(prefixed)
+                    .collect(),
+                ipv6: nets
+                    .iter()
+                    .filter(|n| n.addr().is_ipv6())
+                    .map(prefixed)
+                    .collect(),
             };
-            let change = format!("allow only {} (this computer: {laptop})", nets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
+            let change = format!(
+                "allow only {} (this computer: {laptop})",
+                nets.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             if options.dry_run {
                 return dry(change);
             }
-            let camera = match session.get_or_try_init(|| crate::session::logged_in(vault, url, key)).await {
+            let camera = match session
+                .get_or_try_init(|| crate::session::logged_in(vault, url, key))
+                .await
+            {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
-            if let Err(e) = camera.change_ip_address_filter(IpFilterAction::Set, &filter).await {
+            if let Err(e) = camera
+                .change_ip_address_filter(IpFilterAction::Set, &filter)
+                .await
+            {
                 return failed(onvif_error(url, "SetIPAddressFilter", e));
             }
             // Still reachable on a fresh connection?
             match open(url) {
                 Ok(fresh) => match fresh.get_system_date_and_time().await {
                     Ok(_) => Outcome::Applied { change },
-                    Err(e) => failed(onvif_error(url, "GetSystemDateAndTime after SetIPAddressFilter", e)),
+                    Err(e) => failed(onvif_error(
+                        url,
+                        "GetSystemDateAndTime after SetIPAddressFilter",
+                        e,
+                    )),
                 },
                 Err(e) => failed(e),
             }
         }
-        "https-only" => Outcome::Refused {
-            reason: "HTTP stays on until HTTPS answers with the site's certificate (the certificate step proves it first)".into(),
-        },
+        "https-only" => {
+            let camera = match session
+                .get_or_try_init(|| crate::session::logged_in(vault, url, key))
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => return failed(e),
+            };
+            match crate::certificates::apply_https_only(vault, url, key, camera, options.dry_run)
+                .await
+            {
+                crate::certificates::HttpsOnly::Applied(change) => Outcome::Applied { change },
+                crate::certificates::HttpsOnly::WouldChange(change) => dry(change),
+                crate::certificates::HttpsOnly::Refused(reason) => Outcome::Refused { reason },
+                crate::certificates::HttpsOnly::Failed(e) => failed(e),
+            }
+        }
         "autoip-off" => {
             if plan.keeps(Service::Autoip) {
-                return Outcome::Skipped { reason: "the site plan keeps AutoIP".into() };
+                return Outcome::Skipped {
+                    reason: "the site plan keeps AutoIP".into(),
+                };
             }
-            if super::audit::host_of(url).is_some_and(|a| matches!(a, IpAddr::V4(v4) if v4.is_link_local())) {
+            if super::audit::host_of(url)
+                .is_some_and(|a| matches!(a, IpAddr::V4(v4) if v4.is_link_local()))
+            {
                 return Outcome::Refused { reason: "Camward reaches this camera on a link-local address: give it its final address first".into() };
             }
             if options.dry_run {
                 return dry("AutoIP off (SetZeroConfiguration Enabled=false)".into());
             }
-            let camera = match session.get_or_try_init(|| crate::session::logged_in(vault, url, key)).await {
+            let camera = match session
+                .get_or_try_init(|| crate::session::logged_in(vault, url, key))
+                .await
+            {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
@@ -562,23 +920,35 @@ async fn apply(
                 Err(e) => return failed(onvif_error(url, "GetZeroConfiguration", e)),
             };
             match camera.set_zero_configuration(&token, false).await {
-                Ok(()) => Outcome::Applied { change: format!("AutoIP off on {token}") },
+                Ok(()) => Outcome::Applied {
+                    change: format!("AutoIP off on {token}"),
+                },
                 Err(e) => failed(onvif_error(url, "SetZeroConfiguration", e)),
             }
         }
         "wsdiscovery-off" => {
             if plan.keeps(Service::WsDiscovery) {
-                return Outcome::Skipped { reason: "the site plan keeps WS-Discovery".into() };
+                return Outcome::Skipped {
+                    reason: "the site plan keeps WS-Discovery".into(),
+                };
             }
             if options.dry_run {
                 return dry("WS-Discovery NonDiscoverable".into());
             }
-            let camera = match session.get_or_try_init(|| crate::session::logged_in(vault, url, key)).await {
+            let camera = match session
+                .get_or_try_init(|| crate::session::logged_in(vault, url, key))
+                .await
+            {
                 Ok(c) => c,
                 Err(e) => return failed(e),
             };
-            match camera.set_discovery_mode(DiscoveryMode::NonDiscoverable).await {
-                Ok(()) => Outcome::Applied { change: "WS-Discovery NonDiscoverable".into() },
+            match camera
+                .set_discovery_mode(DiscoveryMode::NonDiscoverable)
+                .await
+            {
+                Ok(()) => Outcome::Applied {
+                    change: "WS-Discovery NonDiscoverable".into(),
+                },
                 Err(e) => failed(onvif_error(url, "SetDiscoveryMode", e)),
             }
         }
@@ -589,7 +959,9 @@ async fn apply(
                 _ => Service::EasyIp,
             };
             if plan.keeps(service) {
-                return Outcome::Skipped { reason: format!("the site plan keeps {service}") };
+                return Outcome::Skipped {
+                    reason: format!("the site plan keeps {service}"),
+                };
             }
             // Axis has an API for mDNS (VAPIX Bonjour); Canon and i-PRO only their web page, and
             // nobody has one for UPnP or Easy IP Setup: a guided step naming the menu path.
@@ -600,6 +972,20 @@ async fn apply(
             }
             guided(f)
         }
+        "dot1x" => match plan.dot1x() {
+            // No [dot1x]: the site's 802.1X infrastructure is not described, so a person does it.
+            None => guided(f),
+            Some(dot1x) if options.dry_run => dry(format!(
+                "802.1X EAP-TLS as {} (client certificate from the site CA, RADIUS CA {}), applied last",
+                dot1x.identity.as_str(),
+                dot1x.radius_ca.display()
+            )),
+            // A session of its own, over the camera's route as it is now (HTTPS once HTTP is off).
+            Some(dot1x) => match apply_dot1x(vault, url, key, plan, dot1x).await {
+                Ok(change) => Outcome::Applied { change },
+                Err(e) => failed(e),
+            },
+        },
         "ports-changed" => {
             // Moving a port moves every client of the camera (recorder, viewers, Camward's own
             // inventory address), so it is the person's step, with the plan's numbers.
@@ -616,6 +1002,72 @@ async fn apply(
         }
         _ => guided(f),
     }
+}
+
+/// dot1x with the plan's `[dot1x]`: the site CA (certificate file, key in the keychain) and the
+/// RADIUS CA file are read, then [`super::dot1x::apply`] on the camera's first interface.
+async fn apply_dot1x(
+    vault: &Vault,
+    url: &str,
+    key: &CredentialKey,
+    plan: &SitePlan,
+    dot1x: &camward_policy::plan::Dot1xPlan,
+) -> Result<String, CoreError> {
+    let local = |code: &str, step: &str, message: String| CoreError {
+        code: code.into(),
+        message,
+        camera: url.to_owned(),
+        step: step.into(),
+    };
+    let ca = camward_certs::SiteCa::load(plan.site(), vault.ledger.store(), &dot1x.site_ca)
+        .map_err(|e| local(e.code(), "load the site CA", e.to_string()))?;
+    let radius = std::fs::read(&dot1x.radius_ca).map_err(|e| {
+        local(
+            "io_error",
+            "read the RADIUS CA",
+            format!("{}: {e}", dot1x.radius_ca.display()),
+        )
+    })?;
+    let radius_der = camward_certs::read_certificates(&radius, "the RADIUS CA certificate")
+        .map_err(|e| local(e.code(), "read the RADIUS CA", e.to_string()))?
+        .swap_remove(0);
+    let camera = crate::session::logged_in(vault, url, key).await?;
+    let device = camera
+        .get_device_information()
+        .await
+        .map_err(|e| onvif_error(url, "GetDeviceInformation", e))?;
+    let interface = camera
+        .get_network_interfaces()
+        .await
+        .map_err(|e| onvif_error(url, "GetNetworkInterfaces", e))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            local(
+                "no_interface",
+                "GetNetworkInterfaces",
+                "the camera lists no network interface".into(),
+            )
+        })?;
+    let mac = interface.mac.clone().unwrap_or_default();
+    let names = camward_policy::plan::CameraNames {
+        site: plan.site(),
+        model: &device.model,
+        serial: &device.serial_number,
+        mac: &mac,
+        index: 1,
+    };
+    super::dot1x::apply(
+        &camera,
+        url,
+        &interface.token,
+        dot1x,
+        &names,
+        &ca,
+        &radius_der,
+        397,
+    )
+    .await
 }
 
 /// mdns-off on an Axis camera: Bonjour off over VAPIX as root, with root's password from the

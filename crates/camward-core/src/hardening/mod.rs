@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod commission;
+pub mod dot1x;
 pub mod prelogin;
 pub mod report;
 
