@@ -25,6 +25,9 @@ use camward_discovery::Method as CoreMethod;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+// Inventory view, rotate passwords and decommission (issue 7, journeys 2 and 3).
+pub mod lifecycle;
+
 /// A failure of a use case on one camera; the UI switches on `code`, never on `message`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct CoreError {
@@ -616,7 +619,11 @@ fn typescript() -> String {
          // run `CAMWARD_WRITE_BINDINGS=1 cargo test -p camward-desktop bindings`.\n\
          // The test `bindings_are_current` fails while this file is stale.\n",
     );
-    for decl in decls {
+    for decl in decls
+        .into_iter()
+        .chain(commission_typescript(&cfg))
+        .chain(lifecycle::decls(&cfg))
+    {
         out.push('\n');
         out.push_str("export ");
         out.push_str(decl.trim());
@@ -680,4 +687,522 @@ mod tests {
             );
         }
     }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Commissioning journey (admin account → time → services → review → apply → guided → report).
+// The commands are in `crate::commission`; these mirror camward-policy's password verdict and plan
+// draft and camward-core's `hardening::commission` types, built field by field as above.
+// ------------------------------------------------------------------------------------------------
+
+use camward_core::hardening::commission::{
+    CameraCommission as CoreCameraCommission, CommissionEvent as CoreCommissionEvent,
+    HostGuard as CoreHostGuard, NtpCheck as CoreNtpCheck, Outcome as CoreOutcome, Step as CoreStep,
+};
+use camward_policy::draft::PlanDraft as CorePlanDraft;
+use camward_policy::plan::{CertificatePolicy as CoreCertificatePolicy, Service as CoreService2};
+use camward_policy::{Reason as CoreReason, Verdict as CoreVerdict};
+
+/// One rule a typed password breaks, with the sentence that says why.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct PasswordReason {
+    /// Stable code of the rule (`too_short`, `no_upper_case`, `guessable`, …).
+    pub code: String,
+    /// What is wrong and what to do, for a person.
+    pub message: String,
+}
+
+/// The policy's verdict on a typed password (the password itself never comes back).
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct PasswordVerdict {
+    /// zxcvbn score 0–4.
+    pub score: u8,
+    /// True when no rule is broken.
+    pub accepted: bool,
+    /// Every rule it breaks.
+    pub reasons: Vec<PasswordReason>,
+}
+
+impl From<CoreVerdict> for PasswordVerdict {
+    fn from(verdict: CoreVerdict) -> Self {
+        let accepted = verdict.is_ok();
+        let CoreVerdict { score, reasons } = verdict;
+        PasswordVerdict {
+            score,
+            accepted,
+            reasons: reasons
+                .into_iter()
+                .map(|reason| PasswordReason {
+                    code: match &reason {
+                        CoreReason::TooShort { .. } => "too_short",
+                        CoreReason::TooLong { .. } => "too_long",
+                        CoreReason::NoUpperCase => "no_upper_case",
+                        CoreReason::NoLowerCase => "no_lower_case",
+                        CoreReason::TooFewCharacterKinds { .. } => "too_few_character_kinds",
+                        CoreReason::ContainsUserName => "contains_user_name",
+                        CoreReason::ContainsDeviceName { .. } => "contains_device_name",
+                        CoreReason::BannedCharacter { .. } => "banned_character",
+                        CoreReason::NonAscii => "non_ascii",
+                        CoreReason::Guessable { .. } => "guessable",
+                    }
+                    .to_owned(),
+                    message: reason.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A service a site may keep (the plan's `[services] keep`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum SiteService {
+    /// Plain HTTP.
+    Http,
+    /// HTTPS.
+    Https,
+    /// RTSP streaming.
+    Rtsp,
+    /// The camera's FTP server.
+    Ftp,
+    /// SNMP.
+    Snmp,
+    /// UPnP / SSDP.
+    Upnp,
+    /// ONVIF WS-Discovery.
+    WsDiscovery,
+    /// mDNS announcements.
+    Mdns,
+    /// i-PRO Easy IP Setup.
+    EasyIp,
+    /// Link-local addressing.
+    Autoip,
+    /// RTP multicast.
+    RtpMulticast,
+}
+
+impl From<CoreService2> for SiteService {
+    fn from(service: CoreService2) -> Self {
+        match service {
+            CoreService2::Http => SiteService::Http,
+            CoreService2::Https => SiteService::Https,
+            CoreService2::Rtsp => SiteService::Rtsp,
+            CoreService2::Ftp => SiteService::Ftp,
+            CoreService2::Snmp => SiteService::Snmp,
+            CoreService2::Upnp => SiteService::Upnp,
+            CoreService2::WsDiscovery => SiteService::WsDiscovery,
+            CoreService2::Mdns => SiteService::Mdns,
+            CoreService2::EasyIp => SiteService::EasyIp,
+            CoreService2::Autoip => SiteService::Autoip,
+            CoreService2::RtpMulticast => SiteService::RtpMulticast,
+        }
+    }
+}
+
+impl From<SiteService> for CoreService2 {
+    fn from(service: SiteService) -> Self {
+        match service {
+            SiteService::Http => CoreService2::Http,
+            SiteService::Https => CoreService2::Https,
+            SiteService::Rtsp => CoreService2::Rtsp,
+            SiteService::Ftp => CoreService2::Ftp,
+            SiteService::Snmp => CoreService2::Snmp,
+            SiteService::Upnp => CoreService2::Upnp,
+            SiteService::WsDiscovery => CoreService2::WsDiscovery,
+            SiteService::Mdns => CoreService2::Mdns,
+            SiteService::EasyIp => CoreService2::EasyIp,
+            SiteService::Autoip => CoreService2::Autoip,
+            SiteService::RtpMulticast => CoreService2::RtpMulticast,
+        }
+    }
+}
+
+/// How the cameras' HTTPS certificates are obtained (the plan's `[certificates] policy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertificateRoute {
+    /// Keys made on the camera, CSRs signed by the site CA Camward holds.
+    SiteCa,
+    /// CSRs exported for the site's own CA.
+    CsrExport,
+    /// Certificates prepared elsewhere, imported.
+    Import,
+    /// Self-signed: for tests only.
+    SelfSignedTest,
+}
+
+impl From<CoreCertificatePolicy> for CertificateRoute {
+    fn from(policy: CoreCertificatePolicy) -> Self {
+        match policy {
+            CoreCertificatePolicy::SiteCa => CertificateRoute::SiteCa,
+            CoreCertificatePolicy::CsrExport => CertificateRoute::CsrExport,
+            CoreCertificatePolicy::Import => CertificateRoute::Import,
+            CoreCertificatePolicy::SelfSignedTest => CertificateRoute::SelfSignedTest,
+        }
+    }
+}
+
+impl From<CertificateRoute> for CoreCertificatePolicy {
+    fn from(route: CertificateRoute) -> Self {
+        match route {
+            CertificateRoute::SiteCa => CoreCertificatePolicy::SiteCa,
+            CertificateRoute::CsrExport => CoreCertificatePolicy::CsrExport,
+            CertificateRoute::Import => CoreCertificatePolicy::Import,
+            CertificateRoute::SelfSignedTest => CoreCertificatePolicy::SelfSignedTest,
+        }
+    }
+}
+
+/// The site plan as the screens fill it in (camward-policy's `PlanDraft`).
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
+pub struct PlanDraft {
+    /// The site's name.
+    pub site: String,
+    /// The protection level.
+    pub level: Level,
+    /// NTP servers (addresses or host names).
+    pub ntp: Vec<String>,
+    /// Hosts allowed to reach the cameras (CIDR or addresses).
+    pub allowed_hosts: Vec<String>,
+    /// Services the site keeps.
+    pub services: Vec<SiteService>,
+    /// HTTP port, when moved.
+    pub http_port: Option<u16>,
+    /// HTTPS port, when moved.
+    pub https_port: Option<u16>,
+    /// RTSP port, when moved.
+    pub rtsp_port: Option<u16>,
+    /// How certificates are obtained.
+    pub certificates: Option<CertificateRoute>,
+    /// Controls left out.
+    pub skip: Vec<String>,
+}
+
+impl From<CorePlanDraft> for PlanDraft {
+    fn from(draft: CorePlanDraft) -> Self {
+        let CorePlanDraft {
+            site,
+            level,
+            ntp,
+            allowed_hosts,
+            services,
+            http_port,
+            https_port,
+            rtsp_port,
+            certificates,
+            skip,
+        } = draft;
+        PlanDraft {
+            site,
+            level: level.into(),
+            ntp,
+            allowed_hosts,
+            services: services.into_iter().map(SiteService::from).collect(),
+            http_port,
+            https_port,
+            rtsp_port,
+            certificates: certificates.map(CertificateRoute::from),
+            skip,
+        }
+    }
+}
+
+impl From<PlanDraft> for CorePlanDraft {
+    fn from(draft: PlanDraft) -> Self {
+        let PlanDraft {
+            site,
+            level,
+            ntp,
+            allowed_hosts,
+            services,
+            http_port,
+            https_port,
+            rtsp_port,
+            certificates,
+            skip,
+        } = draft;
+        CorePlanDraft {
+            site,
+            level: level.into(),
+            ntp,
+            allowed_hosts,
+            services: services.into_iter().map(CoreService2::from).collect(),
+            http_port,
+            https_port,
+            rtsp_port,
+            certificates: certificates.map(CoreCertificatePolicy::from),
+            skip,
+        }
+    }
+}
+
+/// This computer's address toward one camera: what an allow-list must keep in.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct LaptopAddress {
+    /// The camera's device service URL.
+    pub camera: String,
+    /// This computer's address on the path to it, when known.
+    pub address: Option<String>,
+}
+
+/// The lock-out guard's verdict for one camera.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct HostGuard {
+    /// The camera's device service URL.
+    pub camera: String,
+    /// This computer's address toward it, when known.
+    pub laptop: Option<String>,
+    /// Why the allow-list would be refused for it; `null` when it keeps this computer in.
+    pub refused: Option<String>,
+}
+
+impl From<CoreHostGuard> for HostGuard {
+    fn from(guard: CoreHostGuard) -> Self {
+        let CoreHostGuard {
+            camera,
+            laptop,
+            refused,
+        } = guard;
+        HostGuard {
+            camera,
+            laptop: laptop.map(|ip| ip.to_string()),
+            refused,
+        }
+    }
+}
+
+/// What one NTP server answered to an SNTP query.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct NtpCheck {
+    /// The server.
+    pub server: String,
+    /// Its clock minus this computer's, in seconds, when it answered.
+    pub offset_s: Option<f64>,
+    /// Why it did not answer.
+    pub error: Option<String>,
+}
+
+impl From<CoreNtpCheck> for NtpCheck {
+    fn from(check: CoreNtpCheck) -> Self {
+        let CoreNtpCheck {
+            server,
+            offset_s,
+            error,
+        } = check;
+        NtpCheck {
+            server,
+            offset_s,
+            error,
+        }
+    }
+}
+
+/// What happened (or, in a dry run, would happen) to one control.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Already hardened: nothing sent.
+    AlreadyHardened,
+    /// Would be changed (dry run).
+    WouldChange {
+        /// The change.
+        change: String,
+    },
+    /// Changed, and the re-check passed.
+    Applied {
+        /// The change.
+        change: String,
+    },
+    /// A person must do it on the camera's page.
+    Guided {
+        /// What to do, and where.
+        step: String,
+    },
+    /// Camward refused (a lock-out guard, a prerequisite missing).
+    Refused {
+        /// Why.
+        reason: String,
+    },
+    /// Sending it failed.
+    Failed {
+        /// Stable error code.
+        code: String,
+        /// The error.
+        message: String,
+    },
+    /// Left as it is.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl From<CoreOutcome> for Outcome {
+    fn from(outcome: CoreOutcome) -> Self {
+        match outcome {
+            CoreOutcome::AlreadyHardened => Outcome::AlreadyHardened,
+            CoreOutcome::WouldChange { change } => Outcome::WouldChange { change },
+            CoreOutcome::Applied { change } => Outcome::Applied { change },
+            CoreOutcome::Guided { step } => Outcome::Guided { step },
+            CoreOutcome::Refused { reason } => Outcome::Refused { reason },
+            CoreOutcome::Failed { code, message } => Outcome::Failed { code, message },
+            CoreOutcome::Skipped { reason } => Outcome::Skipped { reason },
+        }
+    }
+}
+
+/// One control's step on one camera.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct ControlStep {
+    /// The catalog id.
+    pub control: String,
+    /// The control's title from the catalog.
+    pub title: String,
+    /// The status before.
+    pub before: Status,
+    /// What was (or would be) done.
+    pub outcome: Outcome,
+}
+
+impl From<CoreStep> for ControlStep {
+    fn from(step: CoreStep) -> Self {
+        let CoreStep {
+            control,
+            before,
+            outcome,
+        } = step;
+        ControlStep {
+            control: control.to_owned(),
+            title: catalog::control(control)
+                .map(|info| info.title.to_owned())
+                .unwrap_or_default(),
+            before: before.into(),
+            outcome: outcome.into(),
+        }
+    }
+}
+
+/// One camera's commissioning (or dry run).
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct CameraCommission {
+    /// The device service URL.
+    pub camera: String,
+    /// The first administrator, when this run created it or waits for a person to.
+    pub first_admin: Option<String>,
+    /// The scorecard before.
+    pub before: Option<Scorecard>,
+    /// Every control's step, in the catalog order.
+    pub steps: Vec<ControlStep>,
+    /// The scorecard after (the proof); absent in a dry run.
+    pub after: Option<Scorecard>,
+}
+
+impl From<CoreCameraCommission> for CameraCommission {
+    fn from(commission: CoreCameraCommission) -> Self {
+        let CoreCameraCommission {
+            camera,
+            first_admin,
+            before,
+            steps,
+            after,
+        } = commission;
+        CameraCommission {
+            camera,
+            first_admin,
+            before: before.map(Scorecard::from),
+            steps: steps.into_iter().map(ControlStep::from).collect(),
+            after: after.map(Scorecard::from),
+        }
+    }
+}
+
+/// The result of one camera: its commissioning, or why it stopped.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct CommissionResult {
+    /// The camera as selected.
+    pub camera: String,
+    /// What was done, when it ran.
+    pub commission: Option<CameraCommission>,
+    /// Why it stopped (`cancelled` when stopped before it started).
+    pub error: Option<CoreError>,
+}
+
+/// Progress of a commissioning run, streamed over a Tauri channel.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum CommissionEvent {
+    /// Work on a camera began.
+    CameraStarted {
+        /// The camera.
+        camera: String,
+    },
+    /// One control's step ended.
+    Step {
+        /// The camera.
+        camera: String,
+        /// The step.
+        step: ControlStep,
+    },
+    /// A camera is done (or failed: `error`).
+    CameraDone {
+        /// The camera.
+        camera: String,
+        /// Score after, in percent.
+        score: Option<u8>,
+        /// Why it stopped, if it did.
+        error: Option<String>,
+    },
+}
+
+impl From<CoreCommissionEvent> for CommissionEvent {
+    fn from(event: CoreCommissionEvent) -> Self {
+        match event {
+            CoreCommissionEvent::CameraStarted { camera } => {
+                CommissionEvent::CameraStarted { camera }
+            }
+            CoreCommissionEvent::Step { camera, step } => CommissionEvent::Step {
+                camera,
+                step: step.into(),
+            },
+            CoreCommissionEvent::CameraDone {
+                camera,
+                score,
+                error,
+            } => CommissionEvent::CameraDone {
+                camera,
+                score,
+                error,
+            },
+        }
+    }
+}
+
+/// Where a saved report went.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct SavedReport {
+    /// The file written.
+    pub path: String,
+    /// Cameras in the report.
+    pub cameras: u32,
+}
+
+/// The commissioning journey's declarations, appended to [`typescript`]'s.
+#[cfg(test)]
+fn commission_typescript(cfg: &ts_rs::Config) -> Vec<String> {
+    vec![
+        PasswordReason::decl(cfg),
+        PasswordVerdict::decl(cfg),
+        SiteService::decl(cfg),
+        CertificateRoute::decl(cfg),
+        PlanDraft::decl(cfg),
+        LaptopAddress::decl(cfg),
+        HostGuard::decl(cfg),
+        NtpCheck::decl(cfg),
+        Outcome::decl(cfg),
+        ControlStep::decl(cfg),
+        CameraCommission::decl(cfg),
+        CommissionResult::decl(cfg),
+        CommissionEvent::decl(cfg),
+        SavedReport::decl(cfg),
+    ]
 }

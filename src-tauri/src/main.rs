@@ -20,7 +20,9 @@
 // Release builds on Windows should not open a console window next to the app.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod commission;
 mod ipc;
+mod lifecycle;
 mod site;
 
 use camward_core::hardening::audit::AuditOptions;
@@ -32,6 +34,10 @@ use ipc::{
     SimulatedCamera,
 };
 use site::Site;
+// The commissioning journey's commands (glob: `generate_handler!` needs each command's macro too).
+use commission::*;
+// Inventory view, rotate passwords and decommission (journeys 2 and 3).
+use lifecycle::*;
 
 /// Registers the commands with Tauri and lists their names in [`COMMANDS`] from one list, so the
 /// names the UI may call cannot drift from the handlers (a test checks `ui/src/lib/api.ts`).
@@ -56,6 +62,28 @@ commands![
     discover_demo,
     stop_discovery,
     audit_cameras,
+    check_admin_password,
+    plan_defaults,
+    laptop_addresses,
+    check_site_plan,
+    check_ntp_servers,
+    commission_cameras,
+    stop_commission,
+    reveal_admin_password,
+    confirm_first_admin,
+    open_camera_page,
+    suggest_report_path,
+    save_site_report,
+    open_saved_report,
+    inventory_cameras,
+    give_demo_admins,
+    rotate_passwords,
+    interrupted_changes,
+    resume_rotation,
+    reveal_password,
+    decommission_plan,
+    decommission_camera,
+    save_disposal_record,
 ];
 
 /// Asks the camera at `url` what it tells without credentials (see `camward_core::probe::probe`).
@@ -247,18 +275,28 @@ fn main() {
         .init();
 
     let demo = std::env::args().skip(1).any(|arg| arg == "--demo");
+    // `--demo-cameras=N`: a simulated site of N cameras instead of one per flavour (footprint
+    // measurements list 100).
+    let demo_size = std::env::args()
+        .skip(1)
+        .find_map(|arg| arg.strip_prefix("--demo-cameras=")?.parse::<usize>().ok());
 
-    let app = register(tauri::Builder::default().manage(Site::default()))
-        .setup(move |app| {
-            if demo {
-                // The fleet's listeners run on Tauri's async runtime, which outlives this call.
-                let site = app.state::<Site>();
-                tauri::async_runtime::block_on(site.start_demo())
-                    .map_err(|e| format!("{}: {}", e.step, e.message))?;
-            }
-            Ok(())
-        })
-        .build(tauri::generate_context!());
+    let app = register(
+        tauri::Builder::default()
+            .manage(demo_size.map_or_else(Site::default, Site::with_demo_size))
+            .manage(Commissioning::default())
+            .manage(Records::default()),
+    )
+    .setup(move |app| {
+        if demo {
+            // The fleet's listeners run on Tauri's async runtime, which outlives this call.
+            let site = app.state::<Site>();
+            tauri::async_runtime::block_on(site.start_demo())
+                .map_err(|e| format!("{}: {}", e.step, e.message))?;
+        }
+        Ok(())
+    })
+    .build(tauri::generate_context!());
 
     let app = match app {
         Ok(app) => app,

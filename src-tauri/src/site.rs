@@ -30,6 +30,9 @@ pub struct Site {
     demo_vault: Mutex<Option<Arc<Vault>>>,
     /// Stops the discovery that is running, if one is.
     scan: Mutex<Option<oneshot::Sender<()>>>,
+    /// How many cameras the simulated site has when it is started ([`DEMO_CAMERAS`] unless
+    /// `--demo-cameras=N` says otherwise, e.g. to measure the app with a large site).
+    demo_size: Option<usize>,
 }
 
 /// Locks `mutex`, also after a panic elsewhere: what it guards stays usable (a fleet, a vault
@@ -50,13 +53,21 @@ fn local_error(code: &str, step: &str, message: String) -> CoreError {
 }
 
 impl Site {
+    /// A site whose simulated fleet, once started, has `cameras` cameras (the flavours in turn).
+    pub fn with_demo_size(cameras: usize) -> Self {
+        Self {
+            demo_size: Some(cameras.max(1)),
+            ..Self::default()
+        }
+    }
+
     /// Starts the simulated site (once; later calls return the running one's cameras).
     pub async fn start_demo(&self) -> Result<Vec<camsim::CameraInfo>, CoreError> {
         if let Some(cameras) = self.demo_cameras() {
             return Ok(cameras);
         }
         let fleet = camsim::Fleet::start(camsim::FleetConfig {
-            cameras: DEMO_CAMERAS,
+            cameras: self.demo_size.unwrap_or(DEMO_CAMERAS),
             flavour: camsim::Flavour::Mix,
             state: camsim::InitialState::Factory,
             ..Default::default()
@@ -235,6 +246,71 @@ pub async fn discover_urls(
     found.sort_by_key(|(index, _)| *index);
     discovery.cameras = found.into_iter().map(|(_, camera)| camera).collect();
     discovery
+}
+
+// ------------------------------------------------------------------------------------------------
+// Journeys 2 and 3 in demo mode (rotate passwords, decommission; commands in `crate::lifecycle`).
+// ------------------------------------------------------------------------------------------------
+
+impl Site {
+    /// The demo's vault and its cameras' device service URLs; `no_demo_site` outside demo mode.
+    pub fn demo_targets(&self) -> Result<(Arc<Vault>, Vec<String>), CoreError> {
+        let cameras = self.demo_cameras().ok_or_else(|| {
+            local_error(
+                "no_demo_site",
+                "list the simulated cameras",
+                "the simulated site is not running; start it with “Try with simulated cameras”"
+                    .into(),
+            )
+        })?;
+        Ok((
+            self.vault()?,
+            cameras
+                .into_iter()
+                .map(|camera| camera.device_url)
+                .collect(),
+        ))
+    }
+}
+
+/// Gives each simulated camera at `urls` its first administrator `user` with a generated password,
+/// through `camward_core::credentials::init_admin` (password stored pending, sent, verified by a
+/// login, promoted, camera recorded), so that rotation and decommissioning can be walked without
+/// hardware. A camera that takes its first administrator only on its own page (Canon, i-PRO:
+/// `FirstBootMethod::Guided`) is left to a person, as on a real site: it is reported with its
+/// page and nothing is stored for it. A camera that already has one is reported with the core's
+/// `not_factory_fresh` error.
+pub async fn give_demo_admins(
+    vault: &Vault,
+    urls: &[String],
+    user: &str,
+) -> Vec<crate::ipc::lifecycle::DemoAdmin> {
+    use crate::ipc::lifecycle::DemoAdmin;
+    use camward_core::credentials::{init_admin, NewPassword};
+    let mut out = Vec::with_capacity(urls.len());
+    for url in urls {
+        let result = match camward_core::first_boot::detect(url).await {
+            Ok(state) if state.factory_fresh && state.method == FirstBootMethod::Guided => {
+                match camward_core::first_boot::first_access_page(url).await {
+                    Ok(page) => {
+                        out.push(DemoAdmin {
+                            url: url.clone(),
+                            camera: None,
+                            user: None,
+                            method: Some(state.method.into()),
+                            awaiting_person_at: Some(page),
+                            error: None,
+                        });
+                        continue;
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            _ => init_admin(vault, url, user, &NewPassword::Generate).await,
+        };
+        out.push(DemoAdmin::from_result(url.clone(), result));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -99,3 +99,174 @@ export function auditCameras(targets: string[], level: Level): Promise<CameraAud
 }
 
 export { isCoreError };
+
+// ---- Commissioning journey (src-tauri/src/commission.rs) ----------------------------------------
+import type {
+  CommissionEvent,
+  CommissionResult,
+  HostGuard,
+  LaptopAddress,
+  NtpCheck,
+  PasswordVerdict,
+  PlanDraft,
+  SavedReport,
+} from "./bindings";
+
+/** The policy's verdict on a typed administrator password; the password is not kept anywhere. */
+export function checkAdminPassword(password: string, model: string | null): Promise<PasswordVerdict> {
+  return call<PasswordVerdict>("check_admin_password", { password, model });
+}
+
+/** The site plan the screens start from at `level`. */
+export function planDefaults(site: string, level: Level): Promise<PlanDraft> {
+  return call<PlanDraft>("plan_defaults", { site, level });
+}
+
+/** This computer's own address toward each camera. */
+export function laptopAddresses(targets: string[]): Promise<LaptopAddress[]> {
+  return call<LaptopAddress[]>("laptop_addresses", { targets });
+}
+
+/** Checks the plan (rejects with a `plan_*` error naming the field) and the lock-out guard per camera. */
+export function checkSitePlan(plan: PlanDraft, targets: string[]): Promise<HostGuard[]> {
+  return call<HostGuard[]>("check_site_plan", { plan, targets });
+}
+
+/** Asks each NTP server over SNTP. */
+export function checkNtpServers(servers: string[]): Promise<NtpCheck[]> {
+  return call<NtpCheck[]>("check_ntp_servers", { servers });
+}
+
+/**
+ * Commissions (or, with `dryRun`, only reviews) the cameras to the plan; `onEvent` hears each
+ * camera's and control's progress. `password` null: a unique generated password per camera.
+ */
+export function commissionCameras(
+  targets: string[],
+  plan: PlanDraft,
+  password: string | null,
+  dryRun: boolean,
+  onEvent: (event: CommissionEvent) => void,
+): Promise<CommissionResult[]> {
+  const events = new Channel<CommissionEvent>();
+  events.onmessage = onEvent;
+  return call<CommissionResult[]>("commission_cameras", {
+    targets,
+    plan,
+    password,
+    dryRun,
+    onEvent: events,
+  });
+}
+
+/** Stops the run after the control being applied; running again resumes. */
+export function stopCommission(): Promise<void> {
+  return call<void>("stop_commission", {});
+}
+
+/** The administrator's password of one camera, fetched once because the person asked. */
+export function revealAdminPassword(camera: string): Promise<string> {
+  return call<string>("reveal_admin_password", { camera }, camera);
+}
+
+/** "Verify" of a guided first administrator. */
+export function confirmFirstAdmin(camera: string): Promise<void> {
+  return call<void>("confirm_first_admin", { camera }, camera);
+}
+
+/** Opens the camera's page in the system browser. */
+export function openCameraPage(url: string): Promise<void> {
+  return call<void>("open_camera_page", { url }, url);
+}
+
+/** Where the report is saved unless the person types another path. */
+export function suggestReportPath(site: string, pdf: boolean): Promise<string> {
+  return call<string>("suggest_report_path", { site, pdf });
+}
+
+/** Opens a saved report with the system's viewer. */
+export function openSavedReport(path: string): Promise<void> {
+  return call<void>("open_saved_report", { path });
+}
+
+/** Writes the site's report as HTML or PDF. */
+export function saveSiteReport(name: string, pdf: boolean, path: string): Promise<SavedReport> {
+  return call<SavedReport>("save_site_report", { name, pdf, path });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Inventory view, rotate passwords, decommission (journeys 2 and 3; src-tauri/src/lifecycle.rs).
+// ------------------------------------------------------------------------------------------------
+import type {
+  DecommissionEvent,
+  DecommissionPlan,
+  DemoAdmin,
+  DisposalRecord,
+  InventoryCamera,
+  Interrupted,
+  RecordFormat,
+  RevealedPassword,
+  RotationEvent,
+  RotationOutcome,
+  SavedRecord,
+} from "./bindings";
+
+/** Every camera of the inventory, with its newest score, certificate expiry and credential age. */
+export function inventoryCameras(): Promise<InventoryCamera[]> {
+  return call<InventoryCamera[]>("inventory_cameras", {});
+}
+
+/** Demo mode: gives each simulated camera its first administrator (guided ones are left to a person). */
+export function giveDemoAdmins(): Promise<DemoAdmin[]> {
+  return call<DemoAdmin[]>("give_demo_admins", {});
+}
+
+/** Rotates the administrator password of `cameras` (inventory keys); `onEvent` hears each step. */
+export function rotatePasswords(
+  cameras: string[],
+  onEvent: (event: RotationEvent) => void,
+): Promise<RotationOutcome[]> {
+  const events = new Channel<RotationEvent>();
+  events.onmessage = onEvent;
+  return call<RotationOutcome[]>("rotate_passwords", { cameras, onEvent: events });
+}
+
+/** The changes an earlier run left unfinished. */
+export function interruptedChanges(): Promise<Interrupted[]> {
+  return call<Interrupted[]>("interrupted_changes", {});
+}
+
+/** Finishes every interrupted change; `onEvent` hears each credential start and finish. */
+export function resumeRotation(onEvent: (event: RotationEvent) => void): Promise<RotationOutcome[]> {
+  const events = new Channel<RotationEvent>();
+  events.onmessage = onEvent;
+  return call<RotationOutcome[]>("resume_rotation", { onEvent: events });
+}
+
+/** The current administrator password of `camera`, only because the person asked to see it. */
+export function revealPassword(camera: string): Promise<RevealedPassword> {
+  return call<RevealedPassword>("reveal_password", { camera }, camera);
+}
+
+/** What decommissioning `camera` will reset and retire. */
+export function decommissionPlan(camera: string): Promise<DecommissionPlan> {
+  return call<DecommissionPlan>("decommission_plan", { camera }, camera);
+}
+
+/** Resets `camera`, proves it, retires its secrets; `typedSerial` must match its serial number. */
+export function decommissionCamera(
+  camera: string,
+  typedSerial: string,
+  keepNetwork: boolean,
+  onEvent: (event: DecommissionEvent) => void,
+): Promise<DisposalRecord> {
+  const events = new Channel<DecommissionEvent>();
+  events.onmessage = onEvent;
+  const args = { camera, typedSerial, keepNetwork, onEvent: events };
+  return call<DisposalRecord>("decommission_camera", args, camera);
+}
+
+/** Saves this session's disposal record of `camera` in the records folder. */
+export function saveDisposalRecord(camera: string, format: RecordFormat): Promise<SavedRecord> {
+  return call<SavedRecord>("save_disposal_record", { camera, format }, camera);
+}

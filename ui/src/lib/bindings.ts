@@ -325,3 +325,613 @@ model: string,
  * The firmware it reports.
  */
 firmware: string, };
+
+export type PasswordReason = { 
+/**
+ * Stable code of the rule (`too_short`, `no_upper_case`, `guessable`, …).
+ */
+code: string, 
+/**
+ * What is wrong and what to do, for a person.
+ */
+message: string, };
+
+export type PasswordVerdict = { 
+/**
+ * zxcvbn score 0–4.
+ */
+score: number, 
+/**
+ * True when no rule is broken.
+ */
+accepted: boolean, 
+/**
+ * Every rule it breaks.
+ */
+reasons: Array<PasswordReason>, };
+
+export type SiteService = "http" | "https" | "rtsp" | "ftp" | "snmp" | "upnp" | "ws-discovery" | "mdns" | "easy-ip" | "autoip" | "rtp-multicast";
+
+export type CertificateRoute = "site-ca" | "csr-export" | "import" | "self-signed-test";
+
+export type PlanDraft = { 
+/**
+ * The site's name.
+ */
+site: string, 
+/**
+ * The protection level.
+ */
+level: Level, 
+/**
+ * NTP servers (addresses or host names).
+ */
+ntp: Array<string>, 
+/**
+ * Hosts allowed to reach the cameras (CIDR or addresses).
+ */
+allowed_hosts: Array<string>, 
+/**
+ * Services the site keeps.
+ */
+services: Array<SiteService>, 
+/**
+ * HTTP port, when moved.
+ */
+http_port: number | null, 
+/**
+ * HTTPS port, when moved.
+ */
+https_port: number | null, 
+/**
+ * RTSP port, when moved.
+ */
+rtsp_port: number | null, 
+/**
+ * How certificates are obtained.
+ */
+certificates: CertificateRoute | null, 
+/**
+ * Controls left out.
+ */
+skip: Array<string>, };
+
+export type LaptopAddress = { 
+/**
+ * The camera's device service URL.
+ */
+camera: string, 
+/**
+ * This computer's address on the path to it, when known.
+ */
+address: string | null, };
+
+export type HostGuard = { 
+/**
+ * The camera's device service URL.
+ */
+camera: string, 
+/**
+ * This computer's address toward it, when known.
+ */
+laptop: string | null, 
+/**
+ * Why the allow-list would be refused for it; `null` when it keeps this computer in.
+ */
+refused: string | null, };
+
+export type NtpCheck = { 
+/**
+ * The server.
+ */
+server: string, 
+/**
+ * Its clock minus this computer's, in seconds, when it answered.
+ */
+offset_s: number | null, 
+/**
+ * Why it did not answer.
+ */
+error: string | null, };
+
+export type Outcome = { "outcome": "already-hardened" } | { "outcome": "would-change", 
+/**
+ * The change.
+ */
+change: string, } | { "outcome": "applied", 
+/**
+ * The change.
+ */
+change: string, } | { "outcome": "guided", 
+/**
+ * What to do, and where.
+ */
+step: string, } | { "outcome": "refused", 
+/**
+ * Why.
+ */
+reason: string, } | { "outcome": "failed", 
+/**
+ * Stable error code.
+ */
+code: string, 
+/**
+ * The error.
+ */
+message: string, } | { "outcome": "skipped", 
+/**
+ * Why.
+ */
+reason: string, };
+
+export type ControlStep = { 
+/**
+ * The catalog id.
+ */
+control: string, 
+/**
+ * The control's title from the catalog.
+ */
+title: string, 
+/**
+ * The status before.
+ */
+before: Status, 
+/**
+ * What was (or would be) done.
+ */
+outcome: Outcome, };
+
+export type CameraCommission = { 
+/**
+ * The device service URL.
+ */
+camera: string, 
+/**
+ * The first administrator, when this run created it or waits for a person to.
+ */
+first_admin: string | null, 
+/**
+ * The scorecard before.
+ */
+before: Scorecard | null, 
+/**
+ * Every control's step, in the catalog order.
+ */
+steps: Array<ControlStep>, 
+/**
+ * The scorecard after (the proof); absent in a dry run.
+ */
+after: Scorecard | null, };
+
+export type CommissionResult = { 
+/**
+ * The camera as selected.
+ */
+camera: string, 
+/**
+ * What was done, when it ran.
+ */
+commission: CameraCommission | null, 
+/**
+ * Why it stopped (`cancelled` when stopped before it started).
+ */
+error: CoreError | null, };
+
+export type CommissionEvent = { "event": "camera_started", 
+/**
+ * The camera.
+ */
+camera: string, } | { "event": "step", 
+/**
+ * The camera.
+ */
+camera: string, 
+/**
+ * The step.
+ */
+step: ControlStep, } | { "event": "camera_done", 
+/**
+ * The camera.
+ */
+camera: string, 
+/**
+ * Score after, in percent.
+ */
+score: number | null, 
+/**
+ * Why it stopped, if it did.
+ */
+error: string | null, };
+
+export type SavedReport = { 
+/**
+ * The file written.
+ */
+path: string, 
+/**
+ * Cameras in the report.
+ */
+cameras: number, };
+
+export type CredentialState = "current" | "pending" | "awaiting_retirement" | "none";
+
+export type InventoryCamera = { 
+/**
+ * The inventory key.
+ */
+camera: string, 
+/**
+ * The device service URL it was last reached at.
+ */
+url: string | null, 
+/**
+ * Manufacturer.
+ */
+manufacturer: string | null, 
+/**
+ * Model.
+ */
+model: string | null, 
+/**
+ * Serial number.
+ */
+serial: string | null, 
+/**
+ * MAC address.
+ */
+mac: string | null, 
+/**
+ * Firmware version.
+ */
+firmware: string | null, 
+/**
+ * When the newest audit or commissioning result was kept (RFC 3339).
+ */
+last_audit_at: string | null, 
+/**
+ * Its score in percent.
+ */
+last_audit_score: number | null, 
+/**
+ * The level it was taken at.
+ */
+last_audit_level: string | null, 
+/**
+ * When the served certificate expires (RFC 3339).
+ */
+certificate_not_after: string | null, 
+/**
+ * Whole days until then (negative once expired).
+ */
+certificate_days_left: number | null, 
+/**
+ * The administrator account Camward logs in as.
+ */
+admin: string | null, 
+/**
+ * Where its password stands.
+ */
+credential_state: CredentialState, 
+/**
+ * When the current password was set (RFC 3339).
+ */
+credential_set_at: string | null, 
+/**
+ * Whole days since then.
+ */
+credential_age_days: number | null, 
+/**
+ * When the camera was decommissioned, if it was.
+ */
+decommissioned_at: string | null, };
+
+export type FirstBootMethod = "onvif" | "axis" | "hikvision" | "guided";
+
+export type DemoAdmin = { 
+/**
+ * The camera's device service URL.
+ */
+url: string, 
+/**
+ * The inventory key, once created.
+ */
+camera: string | null, 
+/**
+ * The administrator created.
+ */
+user: string | null, 
+/**
+ * How it was created.
+ */
+method: FirstBootMethod | null, 
+/**
+ * The camera's first-access page, when a person still has to create the administrator there.
+ */
+awaiting_person_at: string | null, 
+/**
+ * Why it failed.
+ */
+error: CoreError | null, };
+
+export type RotationStep = "logged_in" | "pending_stored" | "password_sent" | "new_password_verified" | "old_password_refused" | "promoted";
+
+export type RotationResult = "rotated" | "completed" | "rolled_back" | "abandoned" | "still_factory_fresh" | "retired" | "awaiting_person";
+
+export type RotationOutcome = { 
+/**
+ * The camera (inventory key).
+ */
+camera: string, 
+/**
+ * The user whose password changed.
+ */
+user: string, 
+/**
+ * What happened (`null` on error).
+ */
+result: RotationResult | null, 
+/**
+ * Why it failed.
+ */
+error: CoreError | null, };
+
+export type RotationEvent = { "event": "started", 
+/**
+ * The camera (inventory key).
+ */
+camera: string, 
+/**
+ * The user.
+ */
+user: string, } | { "event": "step", 
+/**
+ * The camera (inventory key).
+ */
+camera: string, 
+/**
+ * The step.
+ */
+step: RotationStep, } | { "event": "finished", 
+/**
+ * Its outcome.
+ */
+outcome: RotationOutcome, };
+
+export type Interrupted = { 
+/**
+ * The camera (inventory key).
+ */
+camera: string, 
+/**
+ * The user.
+ */
+user: string, 
+/**
+ * `pending` or `promoted`.
+ */
+phase: string, };
+
+export type RevealedPassword = { 
+/**
+ * The camera (as asked for).
+ */
+camera: string, 
+/**
+ * The user.
+ */
+user: string, 
+/**
+ * The password.
+ */
+password: string, };
+
+export type CertificateToRevoke = { 
+/**
+ * SHA-256 fingerprint.
+ */
+sha256_fingerprint: string, 
+/**
+ * Its `notAfter` (RFC 3339).
+ */
+not_after: string | null, 
+/**
+ * What to do.
+ */
+action: string, };
+
+export type DecommissionPlan = { 
+/**
+ * The camera's inventory key.
+ */
+camera: string, 
+/**
+ * Its device service URL.
+ */
+url: string, 
+/**
+ * Manufacturer.
+ */
+manufacturer: string | null, 
+/**
+ * Model.
+ */
+model: string | null, 
+/**
+ * Serial number.
+ */
+serial: string | null, 
+/**
+ * Firmware.
+ */
+firmware: string | null, 
+/**
+ * MAC address.
+ */
+mac: string | null, 
+/**
+ * Accounts on the camera now.
+ */
+camera_users: Array<string>, 
+/**
+ * Accounts whose keychain entries will be retired.
+ */
+credentials: Array<string>, 
+/**
+ * The certificate that will be retired.
+ */
+certificate: CertificateToRevoke | null, };
+
+export type DecommissionEvent = { "event": "final_state_recorded" } | { "event": "reset_sent", 
+/**
+ * The call.
+ */
+via: string, } | { "event": "waiting", 
+/**
+ * Seconds waited so far.
+ */
+waited_s: number, } | { "event": "factory_state_seen", 
+/**
+ * Where.
+ */
+address: string, } | { "event": "credentials_retired", 
+/**
+ * Their user names.
+ */
+users: Array<string>, } | { "event": "recorded" };
+
+export type ResetDone = { 
+/**
+ * `hard` or `soft`.
+ */
+kind: string, 
+/**
+ * The call that asked for it.
+ */
+via: string, 
+/**
+ * Whether the network settings were kept.
+ */
+network_kept: boolean, };
+
+export type DisposalResult = { "status": "proven" } | { "status": "not_proven", 
+/**
+ * The error's code.
+ */
+code: string, 
+/**
+ * Its message.
+ */
+message: string, };
+
+export type Proof = { 
+/**
+ * What showed the factory state.
+ */
+factory_state: string, 
+/**
+ * Where the camera answered.
+ */
+address: string, 
+/**
+ * How it was found (`same-address`, or discovery methods).
+ */
+found_by: Array<string>, 
+/**
+ * Whether that address is link-local.
+ */
+link_local: boolean, 
+/**
+ * How it was matched to the camera that was reset.
+ */
+matched_by: string, 
+/**
+ * The users seen after the reset.
+ */
+users: string, 
+/**
+ * When (RFC 3339).
+ */
+seen_at: string, };
+
+export type DisposalRecord = { 
+/**
+ * The inventory key.
+ */
+camera: string, 
+/**
+ * Its device service URL.
+ */
+url: string, 
+/**
+ * Manufacturer.
+ */
+manufacturer: string | null, 
+/**
+ * Model.
+ */
+model: string | null, 
+/**
+ * Serial number.
+ */
+serial: string | null, 
+/**
+ * Firmware.
+ */
+firmware: string | null, 
+/**
+ * MAC address.
+ */
+mac: string | null, 
+/**
+ * Who decommissioned it (the OS user).
+ */
+decommissioned_by: string, 
+/**
+ * When it began (RFC 3339).
+ */
+started_at: string, 
+/**
+ * When it ended.
+ */
+finished_at: string, 
+/**
+ * The reset.
+ */
+reset: ResetDone, 
+/**
+ * Proven or not.
+ */
+result: DisposalResult, 
+/**
+ * The proof, when proven.
+ */
+proof: Proof | null, 
+/**
+ * Keychain entries deleted.
+ */
+credentials_retired: Array<string>, 
+/**
+ * Keychain entries kept (reset not proven).
+ */
+credentials_kept: Array<string>, 
+/**
+ * The certificate to revoke.
+ */
+certificate_to_revoke: CertificateToRevoke | null, 
+/**
+ * What a person still does.
+ */
+checklist: Array<string>, };
+
+export type RecordFormat = "html" | "json";
+
+export type SavedRecord = { 
+/**
+ * The file's absolute path.
+ */
+path: string, 
+/**
+ * The format.
+ */
+format: RecordFormat, };

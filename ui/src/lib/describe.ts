@@ -32,7 +32,21 @@ export function clockNeedsAttention(offsetSeconds: number): boolean {
 
 /** The headline for an error, chosen by its stable code (never by its message text). */
 export function errorTitle(error: CoreError): string {
+  if (error.code.startsWith("plan_")) {
+    // The site plan's own errors (camward-policy): `step` holds the field path.
+    return `The site plan is not complete yet${error.step ? ` (${error.step})` : ""}`;
+  }
   switch (error.code) {
+    case "cancelled":
+      return "Stopped before this camera was started";
+    case "guided_step_pending":
+      return "The camera still waits for its administrator";
+    case "credential_missing":
+      return "The keychain holds no password for this camera";
+    case "no_browser":
+      return "The camera's page could not be opened";
+    case "no_pdf_renderer":
+      return "No browser to print the PDF with";
     case "unreachable":
       return "Camera not reachable";
     case "timeout":
@@ -87,6 +101,12 @@ export function errorHint(error: CoreError): string | null {
       return "Wait for the camera's lock-out to end before trying again.";
     case "no_demo_site":
       return "Start the simulated site with “Try with simulated cameras”.";
+    case "cancelled":
+      return "Run the commissioning again to resume: what was done stays done.";
+    case "guided_step_pending":
+      return "Create the administrator on the camera's page with the password shown, then verify again.";
+    case "no_pdf_renderer":
+      return "Install Chromium or Chrome to print PDF reports, or save the report as HTML.";
     case "unknown_interface":
       return "The interface went away or went down; choose another one.";
     case "unreachable":
