@@ -195,11 +195,28 @@ pub async fn open_app(driver: &TauriDriver, app: &Path, args: &[&str]) -> Client
         serde_json::json!({ "application": app, "args": args }),
     );
     capabilities.insert("browserName".into(), "wry".into());
-    ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("opening a WebDriver session on the desktop app")
+    // tauri-driver listens before the native driver it starts (WebKitWebDriver) does; a session
+    // asked for in between is cut off (`IncompleteMessage`) without starting the app. Such
+    // transport failures are retried for a while; a refused session is not.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+        {
+            Ok(client) => return client,
+            Err(
+                error @ (fantoccini::error::NewSessionError::Failed(_)
+                | fantoccini::error::NewSessionError::FailedC(_)
+                | fantoccini::error::NewSessionError::Lost(_)),
+            ) if Instant::now() < deadline => {
+                eprintln!("WebDriver not ready yet ({error}); asking again");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(error) => panic!("opening a WebDriver session on the desktop app: {error:?}"),
+        }
+    }
 }
 
 /// Where the screenshots of `test` go: `artifacts/screenshots/<test>/` at the workspace root,
