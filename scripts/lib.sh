@@ -137,3 +137,60 @@ start_xvfb() {
   export DISPLAY=":${display}"
   echo "Xvfb on DISPLAY=${DISPLAY}"
 }
+
+# Runs "$@" in a D-Bus session of its own whose Secret Service is a gnome-keyring-daemon holding
+# its keyrings under $1/data (XDG_DATA_HOME), unlocked with the password "camward". Its control
+# socket goes under $1/run (XDG_RUNTIME_DIR), so nothing is left in ~/.cache.
+# The session bus gets no DISPLAY, so an unlock prompt fails at once instead of waiting under Xvfb
+# for a person; set CAMWARD_DISPLAY to hand a display to the command itself.
+# gnome-keyring-daemon 42 (Debian 12) can abort while serving a client that disconnects in the
+# middle of opening its session (see crates/camward-cli/tests/common/soak.rs). The bus then starts
+# the service again on the next call, and by the stock service file that daemon comes back locked,
+# so every later test would fail for a reason that is not theirs. So the daemon is started only by
+# the bus, on the first call, through this session's own service file (found before the stock
+# one): unlocked, with the same keyrings, every time. Each start is noted in $1/starts, and
+# keychain_restarts prints any start after the first: a restart is shown, never hidden. (Starting
+# the daemon by hand beforehand instead races with the first call: the bus may start a second
+# daemon before the first has claimed the name, and the two write login.keyring at once.)
+keychain_session() {
+  local dir=$1
+  shift
+  mkdir -p "$dir/data" "$dir/services" "$dir/run"
+  chmod 700 "$dir/run"
+  cat >"$dir/start-keyring" <<SCRIPT
+#!/bin/sh
+date '+%H:%M:%S' >>'$dir/starts'
+printf camward | exec gnome-keyring-daemon --foreground --unlock --components=secrets
+SCRIPT
+  chmod +x "$dir/start-keyring"
+  printf '[D-BUS Service]\nName=org.freedesktop.secrets\nExec=%s\n' "$dir/start-keyring" \
+    >"$dir/services/org.freedesktop.secrets.service"
+  cat >"$dir/session.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>$dir/services</servicedir>
+  <standard_session_servicedirs/>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+  env -u DISPLAY XDG_DATA_HOME="$dir/data" XDG_RUNTIME_DIR="$dir/run" dbus-run-session --config-file="$dir/session.conf" -- \
+    sh -c 'if [ -n "${CAMWARD_DISPLAY:-}" ]; then export DISPLAY="$CAMWARD_DISPLAY"; fi
+      exec "$@"' keychain-session "$@"
+}
+
+# Prints when the keychain daemon of the session kept in $1 had to be started again, if ever.
+keychain_restarts() {
+  if [[ -s "$1/starts" ]] && (($(wc -l <"$1/starts") > 1)); then
+    printf 'NOTE: the keychain daemon of this session stopped and the bus started it again (unlocked); it started at: %s\n' \
+      "$(tr '\n' ' ' <"$1/starts")" >&2
+  fi
+}
