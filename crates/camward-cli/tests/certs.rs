@@ -6,10 +6,12 @@
 
 mod common;
 
-use std::process::Command;
-
 use camsim::InitialState;
 use camward_vault::SecretStore as _;
+use common::certs::{
+    https_only_finding, openssl, openssl_ca, port_of, served_leaf, sha256_fingerprint,
+    swap_certificate,
+};
 use common::{fleet, runtime, text, TestVault, FACTORY_ADMIN_PASSWORD};
 use serde_json::Value;
 
@@ -80,50 +82,19 @@ fn site_ca_enrols_a_camera_which_then_presents_that_certificate() {
     let https = cam
         .https_url()
         .expect("the camera serves HTTPS with the new certificate");
-    let port = https
-        .trim_start_matches("https://")
-        .split('/')
-        .next()
-        .unwrap()
-        .rsplit_once(':')
-        .unwrap()
-        .1
-        .to_owned();
-    let served = Command::new("openssl")
-        .args([
-            "s_client",
-            "-connect",
-            &format!("127.0.0.1:{port}"),
-            "-showcerts",
-        ])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let served = text(&served.stdout);
-    let begin = served
-        .find("-----BEGIN CERTIFICATE-----")
-        .expect("a certificate");
-    let end = served[begin..].find("-----END CERTIFICATE-----").unwrap() + begin + 25;
-    let leaf = vault.dir.path().join("leaf.pem");
-    std::fs::write(&leaf, &served[begin..end]).unwrap();
-    let verify = Command::new("openssl")
-        .args(["verify", "-purpose", "sslserver", "-CAfile"])
-        .arg(&ca_pem)
-        .arg(&leaf)
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}{}",
-        text(&verify.stdout),
-        text(&verify.stderr)
+    let leaf = served_leaf(port_of(&https), vault.dir.path());
+    openssl(
+        vault.dir.path(),
+        &[
+            "verify",
+            "-purpose",
+            "sslserver",
+            "-CAfile",
+            ca_pem.to_str().unwrap(),
+            leaf.to_str().unwrap(),
+        ],
     );
-    let fingerprint = Command::new("openssl")
-        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
-        .arg(&leaf)
-        .output()
-        .unwrap();
-    let fingerprint = text(&fingerprint.stdout).to_lowercase().replace(':', "");
+    let fingerprint = sha256_fingerprint(&leaf);
     assert!(
         fingerprint.contains(&sha),
         "served {fingerprint}, recorded {sha}"
@@ -142,19 +113,7 @@ fn site_ca_enrols_a_camera_which_then_presents_that_certificate() {
         text(&out.stdout)
     );
     // The audit sees the installed certificate over TLS: proven, so HTTP may go now.
-    let https_only = |vault: &TestVault| {
-        let out = vault.run(&["audit", &url, "--level", "standard", "--json"], None);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        let card: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
-        card["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["control"] == "https-only")
-            .unwrap()
-            .clone()
-    };
-    let f = https_only(&vault);
+    let f = https_only_finding(&vault, &url);
     assert_eq!(f["status"], "fail", "{f:#}");
     let evidence = f["evidence"].as_str().unwrap();
     assert!(
@@ -166,47 +125,8 @@ fn site_ca_enrols_a_camera_which_then_presents_that_certificate() {
     assert!(evidence.contains("HTTP is still on"), "{f:#}");
 
     // Someone swaps the camera's certificate behind Camward's back: an alarm, not a silent accept.
-    rt.block_on(async {
-        let session = camward_core::session::open(&url).unwrap();
-        session.sync_clock().await.unwrap();
-        let password = vault.current(&url, "admin").unwrap();
-        session.set_credentials(
-            Some(camward_onvif::Credentials::new("admin", &password)),
-            camward_onvif::AuthMode::Auto,
-        );
-        let rogue_site = format!("Rogue {}", std::process::id());
-        let validity = camward_certs::Validity::days_from(time::OffsetDateTime::now_utc(), 30);
-        let rogue = camward_certs::SiteCa::create(
-            &rogue_site,
-            validity,
-            &vault.keychain(),
-            &vault.dir.path().join("rogue.pem"),
-        )
-        .unwrap();
-        let enrolment = camward_core::certificates::Enrolment {
-            subject: camward_onvif::security::DistinguishedName {
-                common_name: Some("127.0.0.1".into()),
-                ..Default::default()
-            },
-            names: vec![camward_certs::SubjectName::parse("127.0.0.1")],
-            key_bits: 2048,
-            key_wait: camward_core::certificates::KeyWait::default(),
-        };
-        camward_core::certificates::enrol_with_site_ca(
-            &session,
-            &url,
-            &enrolment,
-            &rogue,
-            validity,
-            &camward_onvif::clock::SystemClock,
-        )
-        .await
-        .unwrap();
-        let _ = vault
-            .keychain()
-            .delete(&camward_certs::ca::keychain_key(&rogue_site));
-    });
-    let f = https_only(&vault);
+    swap_certificate(&rt, &vault, cam, None, "rogue");
+    let f = https_only_finding(&vault, &url);
     assert_eq!(f["status"], "fail", "{f:#}");
     assert!(
         f["evidence"].as_str().unwrap().starts_with("ALARM"),
@@ -215,20 +135,6 @@ fn site_ca_enrols_a_camera_which_then_presents_that_certificate() {
     let _ = vault
         .keychain()
         .delete(&camward_certs::ca::keychain_key(&site));
-}
-
-fn openssl(args: &[&str], dir: &std::path::Path) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
 }
 
 #[test]
@@ -264,30 +170,7 @@ fn csrs_exported_for_the_sites_own_ca_come_back_issued_and_are_installed() {
     );
 
     // The site's CA (here: openssl) verifies and issues each CSR, copying its names.
-    openssl(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=Harbour CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign",
-        ],
-        dir.path(),
-    );
+    openssl_ca(dir.path(), "Harbour CA", "keyCertSign");
     std::fs::write(
         dir.path().join("leaf.ext"),
         "extendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n",
@@ -301,10 +184,11 @@ fn csrs_exported_for_the_sites_own_ca_come_back_issued_and_are_installed() {
     assert_eq!(csrs.len(), 2);
     for (i, csr) in csrs.iter().enumerate() {
         let csr = csr.to_str().unwrap();
-        openssl(&["req", "-verify", "-noout", "-in", csr], dir.path());
+        openssl(dir.path(), &["req", "-verify", "-noout", "-in", csr]);
         // Issued under names of the CA's choosing: matching is by key, not by file name.
         let issued = batch.join(format!("issued-{i}.crt"));
         openssl(
+            dir.path(),
             &[
                 "x509",
                 "-req",
@@ -324,7 +208,6 @@ fn csrs_exported_for_the_sites_own_ca_come_back_issued_and_are_installed() {
                 "-out",
                 issued.to_str().unwrap(),
             ],
-            dir.path(),
         );
     }
     std::fs::write(batch.join("notes.txt.pem"), "not a certificate").unwrap();

@@ -11,51 +11,16 @@ use std::path::Path;
 use std::process::Command;
 
 use camsim::InitialState;
+use common::certs::{openssl, openssl_ca, port_of};
 use common::{contains, fleet, runtime, text, TestVault, FACTORY_ADMIN_PASSWORD};
 use serde_json::Value;
 
 const PASSPHRASE: &str = "Pkcs12-Imp0rt-Passphrase";
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        text(&out.stderr)
-    );
-}
-
 /// A CA, a serverAuth leaf for 127.0.0.1 with an RSA 2048 key, and the PKCS#12 of both, all by
 /// openssl in `dir`.
 fn make_pkcs12(dir: &Path) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-subj",
-            "/CN=Import Test CA",
-            "-days",
-            "30",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
-    );
+    openssl_ca(dir, "Import Test CA", "keyCertSign,cRLSign");
     openssl(
         dir,
         &[
@@ -195,15 +160,7 @@ fn a_pkcs12_from_elsewhere_is_installed_with_its_passphrase_on_stdin_only() {
 
     // The camera presents it: openssl s_client verifies it against the CA, by IP.
     let https = cam.https_url().expect("HTTPS is served");
-    let port = https
-        .trim_start_matches("https://")
-        .split('/')
-        .next()
-        .unwrap()
-        .rsplit_once(':')
-        .unwrap()
-        .1
-        .to_owned();
+    let port = port_of(&https);
     let s_client = Command::new("timeout")
         .args([
             "20",

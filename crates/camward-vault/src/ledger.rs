@@ -375,42 +375,31 @@ impl CredentialLedger {
         secret: &Sensitive<String>,
     ) -> Result<(), LedgerError> {
         self.refuse_in_flight(key)?;
-        let generation = {
-            let mut conn = self.db.lock_durable()?;
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(InventoryError::from)?;
-            let generation = reserve(&tx, key)?;
-            tx.commit().map_err(InventoryError::from)?;
-            generation
-        };
+        let generation = self.commit(DURABLE, |tx| reserve(tx, key))?;
         self.write(key, generation, secret)?;
         let now = self.db.now_text()?;
-        let mut conn = self.db.lock_durable()?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        self.commit(DURABLE, |tx| {
+            tx.execute(
+                "INSERT INTO credential_changes (camera, user, phase, has_previous, created_at,
+                     attempts, current_gen)
+                 VALUES (?1, ?2, 'settled', 0, ?3, 0, ?4)
+                 ON CONFLICT(camera, user) DO UPDATE SET phase = 'settled', has_previous = 0,
+                    current_gen = excluded.current_gen, pending_gen = NULL, previous_gen = NULL,
+                    settled_at = excluded.created_at",
+                params![key.camera, key.user, now, generation],
+            )
             .map_err(InventoryError::from)?;
-        tx.execute(
-            "INSERT INTO credential_changes (camera, user, phase, has_previous, created_at, attempts,
-                 current_gen)
-             VALUES (?1, ?2, 'settled', 0, ?3, 0, ?4)
-             ON CONFLICT(camera, user) DO UPDATE SET phase = 'settled', has_previous = 0,
-                current_gen = excluded.current_gen, pending_gen = NULL, previous_gen = NULL,
-                settled_at = excluded.created_at",
-            params![key.camera, key.user, now, generation],
-        )
-        .map_err(InventoryError::from)?;
-        self.db.append_audit_in(
-            &tx,
-            &AuditEntry::camera(
-                key.camera.clone(),
-                "credential.recorded",
-                format!("known password for {} stored in the keychain", key.user),
-                "ok",
-            ),
-        )?;
-        tx.commit().map_err(InventoryError::from)?;
-        drop(conn);
+            self.db.append_audit_in(
+                tx,
+                &AuditEntry::camera(
+                    key.camera.clone(),
+                    "credential.recorded",
+                    format!("known password for {} stored in the keychain", key.user),
+                    "ok",
+                ),
+            )?;
+            Ok(())
+        })?;
         self.collect(key)
     }
 
@@ -422,13 +411,9 @@ impl CredentialLedger {
         new: &Sensitive<String>,
     ) -> Result<PendingChange, LedgerError> {
         self.refuse_in_flight(key)?;
-        let generation = {
-            let now = self.db.now_text()?;
-            let mut conn = self.db.lock_durable()?;
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(InventoryError::from)?;
-            let generation = reserve(&tx, key)?;
+        let now = self.db.now_text()?;
+        let generation = self.commit(DURABLE, |tx| {
+            let generation = reserve(tx, key)?;
             tx.execute(
                 "INSERT INTO credential_changes (camera, user, phase, has_previous, created_at,
                      attempts, pending_gen)
@@ -440,7 +425,7 @@ impl CredentialLedger {
             )
             .map_err(InventoryError::from)?;
             self.db.append_audit_in(
-                &tx,
+                tx,
                 &AuditEntry::camera(
                     key.camera.clone(),
                     "credential.change_begun",
@@ -448,9 +433,8 @@ impl CredentialLedger {
                     "ok",
                 ),
             )?;
-            tx.commit().map_err(InventoryError::from)?;
-            generation
-        };
+            Ok(generation)
+        })?;
         if let Err(e) = self.write(key, generation, new) {
             // Nothing was sent: take the change back at once rather than leave it for resolve.
             if let Err(undo) = self.settle_dropped(
@@ -487,34 +471,31 @@ impl CredentialLedger {
                     format!("new password for {} is current", key.user)
                 };
                 let now = self.db.now_text()?;
-                let mut conn = self.db.lock();
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(InventoryError::from)?;
-                // Every right-hand side reads the row as it was before this UPDATE.
-                let changed = tx
-                    .execute(
-                        "UPDATE credential_changes SET
-                            phase = CASE WHEN current_gen IS NULL THEN 'settled' ELSE 'promoted' END,
-                            previous_gen = current_gen, current_gen = pending_gen, pending_gen = NULL,
-                            has_previous = current_gen IS NOT NULL, promoted_at = ?3,
-                            settled_at = CASE WHEN current_gen IS NULL THEN ?3 END
-                         WHERE camera = ?1 AND user = ?2 AND phase = 'pending' AND pending_gen = ?4",
-                        params![key.camera, key.user, now, new],
-                    )
-                    .map_err(InventoryError::from)?;
-                if changed != 1 {
-                    return Err(LedgerError::NoChange {
-                        key: key.to_string(),
-                        expected: "pending",
-                    });
-                }
-                self.db.append_audit_in(
-                    &tx,
-                    &AuditEntry::camera(key.camera.clone(), "credential.promoted", detail, "ok"),
-                )?;
-                tx.commit().map_err(InventoryError::from)?;
-                drop(conn);
+                self.commit(NOT_DURABLE, |tx| {
+                    // Every right-hand side reads the row as it was before this UPDATE.
+                    let changed = tx
+                        .execute(
+                            "UPDATE credential_changes SET
+                                phase = CASE WHEN current_gen IS NULL THEN 'settled' ELSE 'promoted' END,
+                                previous_gen = current_gen, current_gen = pending_gen, pending_gen = NULL,
+                                has_previous = current_gen IS NOT NULL, promoted_at = ?3,
+                                settled_at = CASE WHEN current_gen IS NULL THEN ?3 END
+                             WHERE camera = ?1 AND user = ?2 AND phase = 'pending' AND pending_gen = ?4",
+                            params![key.camera, key.user, now, new],
+                        )
+                        .map_err(InventoryError::from)?;
+                    if changed != 1 {
+                        return Err(LedgerError::NoChange {
+                            key: key.to_string(),
+                            expected: "pending",
+                        });
+                    }
+                    self.db.append_audit_in(
+                        tx,
+                        &AuditEntry::camera(key.camera.clone(), "credential.promoted", detail, "ok"),
+                    )?;
+                    Ok(())
+                })?;
                 // The previous generation before this promotion, if any, is unreferenced now.
                 self.collect(key)
             }
@@ -540,31 +521,28 @@ impl CredentialLedger {
             _ => pointers.current.unwrap_or(LEGACY_CURRENT),
         };
         let now = self.db.now_text()?;
-        let mut conn = self.db.lock_durable()?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        self.commit(DURABLE, |tx| {
+            tx.execute(
+                "UPDATE credential_changes SET phase = 'promoted', current_gen = ?3,
+                    pending_gen = NULL, previous_gen = ?4, has_previous = 1, promoted_at = ?5
+                 WHERE camera = ?1 AND user = ?2 AND phase = 'promoting'",
+                params![key.camera, key.user, current, LEGACY_PREVIOUS, now],
+            )
             .map_err(InventoryError::from)?;
-        tx.execute(
-            "UPDATE credential_changes SET phase = 'promoted', current_gen = ?3, pending_gen = NULL,
-                previous_gen = ?4, has_previous = 1, promoted_at = ?5
-             WHERE camera = ?1 AND user = ?2 AND phase = 'promoting'",
-            params![key.camera, key.user, current, LEGACY_PREVIOUS, now],
-        )
-        .map_err(InventoryError::from)?;
-        self.db.append_audit_in(
-            &tx,
-            &AuditEntry::camera(
-                key.camera.clone(),
-                "credential.promoted",
-                format!(
-                    "new password for {} is current; the old one is kept as previous",
-                    key.user
+            self.db.append_audit_in(
+                tx,
+                &AuditEntry::camera(
+                    key.camera.clone(),
+                    "credential.promoted",
+                    format!(
+                        "new password for {} is current; the old one is kept as previous",
+                        key.user
+                    ),
+                    "ok",
                 ),
-                "ok",
-            ),
-        )?;
-        tx.commit().map_err(InventoryError::from)?;
-        drop(conn);
+            )?;
+            Ok(())
+        })?;
         if current == LEGACY_PENDING {
             // The legacy current slot holds a copy of the new password or the old one; the
             // pending slot is the current password now and the previous slot keeps the old one.
@@ -583,41 +561,38 @@ impl CredentialLedger {
                     self.erase(key, previous)?;
                 }
                 let now = self.db.now_text()?;
-                let mut conn = self.db.lock();
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(InventoryError::from)?;
-                let changed = tx
-                    .execute(
-                        "UPDATE credential_changes SET phase = 'settled', previous_gen = NULL,
-                            settled_at = ?3
-                         WHERE camera = ?1 AND user = ?2 AND phase = 'promoted'",
-                        params![key.camera, key.user, now],
-                    )
-                    .map_err(InventoryError::from)?;
-                if changed != 1 {
-                    return Err(LedgerError::NoChange {
-                        key: key.to_string(),
-                        expected: "promoted",
-                    });
-                }
-                if let Some(previous) = pointers.previous {
-                    forget_item(&tx, previous)?;
-                }
-                self.db.append_audit_in(
-                    &tx,
-                    &AuditEntry::camera(
-                        key.camera.clone(),
-                        "credential.previous_retired",
-                        format!(
-                            "previous password for {} deleted from the keychain",
-                            key.user
+                self.commit(NOT_DURABLE, |tx| {
+                    let changed = tx
+                        .execute(
+                            "UPDATE credential_changes SET phase = 'settled', previous_gen = NULL,
+                                settled_at = ?3
+                             WHERE camera = ?1 AND user = ?2 AND phase = 'promoted'",
+                            params![key.camera, key.user, now],
+                        )
+                        .map_err(InventoryError::from)?;
+                    if changed != 1 {
+                        return Err(LedgerError::NoChange {
+                            key: key.to_string(),
+                            expected: "promoted",
+                        });
+                    }
+                    if let Some(previous) = pointers.previous {
+                        forget_item(tx, previous)?;
+                    }
+                    self.db.append_audit_in(
+                        tx,
+                        &AuditEntry::camera(
+                            key.camera.clone(),
+                            "credential.previous_retired",
+                            format!(
+                                "previous password for {} deleted from the keychain",
+                                key.user
+                            ),
+                            "ok",
                         ),
-                        "ok",
-                    ),
-                )?;
-                tx.commit().map_err(InventoryError::from)?;
-                Ok(())
+                    )?;
+                    Ok(())
+                })
             }
             Some(Phase::Settled) | None => Ok(()),
             Some(_) => Err(LedgerError::ChangeInProgress(key.to_string())),
@@ -750,31 +725,28 @@ impl CredentialLedger {
             self.store.delete(&account)?;
             self.known.map().remove(&account.account());
         }
-        let mut conn = self.db.lock_durable()?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        self.commit(DURABLE, |tx| {
+            tx.execute(
+                "DELETE FROM credential_changes WHERE camera = ?1 AND user = ?2",
+                params![key.camera, key.user],
+            )
             .map_err(InventoryError::from)?;
-        tx.execute(
-            "DELETE FROM credential_changes WHERE camera = ?1 AND user = ?2",
-            params![key.camera, key.user],
-        )
-        .map_err(InventoryError::from)?;
-        tx.execute(
-            "DELETE FROM credential_items WHERE camera = ?1 AND user = ?2",
-            params![key.camera, key.user],
-        )
-        .map_err(InventoryError::from)?;
-        self.db.append_audit_in(
-            &tx,
-            &AuditEntry::camera(
-                key.camera.clone(),
-                "credential.forgotten",
-                format!("all passwords for {} deleted from the keychain", key.user),
-                "ok",
-            ),
-        )?;
-        tx.commit().map_err(InventoryError::from)?;
-        Ok(())
+            tx.execute(
+                "DELETE FROM credential_items WHERE camera = ?1 AND user = ?2",
+                params![key.camera, key.user],
+            )
+            .map_err(InventoryError::from)?;
+            self.db.append_audit_in(
+                tx,
+                &AuditEntry::camera(
+                    key.camera.clone(),
+                    "credential.forgotten",
+                    format!("all passwords for {} deleted from the keychain", key.user),
+                    "ok",
+                ),
+            )?;
+            Ok(())
+        })
     }
 
     /// Seals the current passwords of `keys` into an armored, passphrase-encrypted escrow for the
@@ -979,11 +951,7 @@ impl CredentialLedger {
             "ok",
         );
         let now = self.db.now_text()?;
-        {
-            let mut conn = self.db.lock();
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(InventoryError::from)?;
+        self.commit(NOT_DURABLE, |tx| {
             let changed = tx
                 .execute(
                     "UPDATE credential_changes SET pending_gen = NULL,
@@ -999,12 +967,45 @@ impl CredentialLedger {
                     expected: "pending",
                 });
             }
-            self.db.append_audit_in(&tx, &audit)?;
-            tx.commit().map_err(InventoryError::from)?;
-        }
+            self.db.append_audit_in(tx, &audit)?;
+            Ok(())
+        })?;
         self.collect(key)
     }
+
+    /// Runs `work` in an IMMEDIATE transaction on the inventory's connection and commits it,
+    /// holding the connection until the commit is done. With [`DURABLE`] the commit is made under
+    /// synchronous=FULL, to survive a power cut (see the module documentation for which commits
+    /// are); with [`NOT_DURABLE`] under the connection's usual setting. An error from `work` is
+    /// returned as it is, and the transaction is rolled back (dropped without a commit).
+    fn commit<T>(
+        &self,
+        durable: bool,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        // Whichever guard is taken lives until the end, after the transaction; the durable one
+        // sets synchronous back when dropped.
+        let (mut full, mut normal);
+        let conn: &mut rusqlite::Connection = if durable {
+            full = self.db.lock_durable()?;
+            &mut full
+        } else {
+            normal = self.db.lock();
+            &mut normal
+        };
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(InventoryError::from)?;
+        let value = work(&tx)?;
+        tx.commit().map_err(InventoryError::from)?;
+        Ok(value)
+    }
 }
+
+/// [`CredentialLedger::commit`]: a commit made under synchronous=FULL.
+const DURABLE: bool = true;
+/// [`CredentialLedger::commit`]: a commit made under the connection's usual synchronous setting.
+const NOT_DURABLE: bool = false;
 
 /// Reserves a new generation of `key` (before anything is written to the keychain under it).
 fn reserve(tx: &rusqlite::Transaction<'_>, key: &CredentialKey) -> Result<i64, LedgerError> {

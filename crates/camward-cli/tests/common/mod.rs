@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 
 use camsim::{Fleet, FleetConfig, InitialState};
 
+pub mod certs;
 pub mod lab;
 pub mod soak;
 use camward_vault::{CredentialKey, Keychain, SecretStore, VaultError};
