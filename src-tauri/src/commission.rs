@@ -134,7 +134,7 @@ pub async fn commission_cameras(
         };
         let run = RunControl {
             password: password.as_ref(),
-            stop: Some(&stop),
+            stop: Some(stop),
         };
         let results = tokio::runtime::Handle::current().block_on(core::commission_all_with(
             &vault,

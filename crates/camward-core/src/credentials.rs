@@ -36,7 +36,7 @@ use crate::CoreError;
 pub const MAX_FAILED_LOGINS_PER_RUN: u32 = 2;
 
 /// Where the new password comes from.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum NewPassword {
     /// Generate a unique one per camera with camward-policy, within the camera's own limits.
     Generate,
@@ -283,6 +283,43 @@ pub struct InitAdminOutcome {
     /// The password, for `--show-password` only; it refuses to serialize.
     #[serde(skip)]
     pub password: Sensitive<String>,
+}
+
+/// Where a camera stands with its first administrator, asked before anything is sent to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FirstAdmin {
+    /// It has one: not factory-fresh, or reached over HTTPS only (Camward logged in to turn its
+    /// HTTP off; factory detection speaks plain HTTP, so such a camera is not asked).
+    Present,
+    /// Factory-fresh: the administrator is created by `method`.
+    Missing(FirstBootMethod),
+    /// An earlier run left a guided first administrator waiting: its password is pending in the
+    /// keychain, and only a person (then `init-admin --confirm`) moves it on.
+    WaitingForPerson,
+}
+
+/// Step 1 of commissioning, asked: does the camera at `url` still need its administrator `user`?
+/// The run and the desktop's certificates step both ask it before they log in.
+pub async fn first_admin(vault: &Vault, url: &str, user: &str) -> Result<FirstAdmin, CoreError> {
+    let camera = camera_key(url);
+    if vault
+        .inventory
+        .https_access(&camera)
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        return Ok(FirstAdmin::Present);
+    }
+    let state = first_boot::detect(url).await?;
+    if !state.factory_fresh {
+        return Ok(FirstAdmin::Present);
+    }
+    let key = CredentialKey::new(camera, user);
+    if vault.ledger.pending().is_ok_and(|p| p.contains(&key)) {
+        return Ok(FirstAdmin::WaitingForPerson);
+    }
+    Ok(FirstAdmin::Missing(state.method))
 }
 
 /// Creates the first administrator `user` on the factory-fresh camera at `target`: picks (or

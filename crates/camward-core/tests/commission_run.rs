@@ -125,14 +125,14 @@ async fn a_stopped_run_leaves_the_rest_and_running_again_resumes() {
         outside: false,
         firmware: None,
     };
-    let stop = AtomicBool::new(false);
+    let stop = Arc::new(AtomicBool::new(false));
     let first = commission_all_with(
         &vault,
         &urls,
         &options,
         RunControl {
             password: None,
-            stop: Some(&stop),
+            stop: Some(Arc::clone(&stop)),
         },
         1,
         &|event| {

@@ -272,7 +272,9 @@ mod tests {
         calls.set(0);
         let locked = asking_again_once(&key, || -> Result<(), _> {
             calls.set(calls.get() + 1);
-            Err(platform("DBus error: Cannot create an item in a locked collection"))
+            Err(platform(
+                "DBus error: Cannot create an item in a locked collection",
+            ))
         });
         assert!(locked.is_err());
         assert_eq!(calls.get(), 1);

@@ -441,6 +441,7 @@ async fn audit_camera(
         others,
         options,
         laptop: host_of(&url).and_then(laptop_address_toward),
+        verdict: std::sync::OnceLock::new(),
     };
     let findings = catalog::for_level(level)
         .map(|info| {
@@ -538,6 +539,9 @@ struct Ctx<'a> {
     others: Option<Vec<[u8; 32]>>,
     options: &'a AuditOptions<'a>,
     laptop: Option<IpAddr>,
+    /// The policy's verdict on the password, worked out once for admin-password and
+    /// password-policy (zxcvbn is the dearest part of an audit's own work).
+    verdict: std::sync::OnceLock<camward_policy::Verdict>,
 }
 
 impl Ctx<'_> {
@@ -581,16 +585,17 @@ fn check(info: &ControlInfo, ctx: &Ctx<'_>) -> Finding {
             let is_admin = users
                 .iter()
                 .any(|u| u.username == ctx.user && u.level == UserLevel::Administrator);
-            let model = Some(r.device.model.clone());
-            let verdict = camward_policy::check(
-                ctx.password,
-                &camward_policy::Context {
-                    user: ctx.user.to_owned(),
-                    model,
-                    hostname: None,
-                },
-                &camward_policy::DeviceLimits::default(),
-            );
+            let verdict = ctx.verdict.get_or_init(|| {
+                camward_policy::check(
+                    ctx.password,
+                    &camward_policy::Context {
+                        user: ctx.user.to_owned(),
+                        model: Some(r.device.model.clone()),
+                        hostname: None,
+                    },
+                    &camward_policy::DeviceLimits::default(),
+                )
+            });
             let chars = ctx.password.chars().count();
             let shared = ctx
                 .others

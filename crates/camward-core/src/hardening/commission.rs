@@ -18,6 +18,8 @@
 //! Applying is idempotent (a passing control is left alone), so running again is the resume:
 //! whatever an interrupted run did not finish still fails its audit and is applied then.
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use camward_onvif::device::{
@@ -145,7 +147,7 @@ pub enum CommissionEvent {
 
 /// What a person controls while a run goes on (the desktop wizard): the password they typed for
 /// the administrator, and a stop.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct RunControl<'a> {
     /// The administrator's password for every camera (checked by the policy per camera); `None`
     /// generates a unique one per camera.
@@ -153,13 +155,12 @@ pub struct RunControl<'a> {
     /// Set to stop: the control being applied finishes, the camera's remaining controls are
     /// skipped as `cancelled`, and cameras not started yet fail with code `cancelled`. Running
     /// again is the resume (applying is idempotent).
-    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl RunControl<'_> {
     fn stopped(&self) -> bool {
-        self.stop
-            .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
+        self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
     }
 
     fn choice(&self) -> &NewPassword {
@@ -187,7 +188,29 @@ pub async fn commission_all(
     .await
 }
 
+/// What every camera's task of a run shares: owned copies of the run's inputs.
+struct RunInputs {
+    vault: Vault,
+    plan: SitePlan,
+    user: String,
+    dry_run: bool,
+    outside: bool,
+    firmware: Option<camward_policy::firmware::FirmwareCatalog>,
+    password: Option<NewPassword>,
+    stop: Option<Arc<AtomicBool>>,
+    peers: super::audit::PeerDigests,
+}
+
 /// [`commission_all`] with a typed password and a stop ([`RunControl`]).
+///
+/// Each camera is commissioned in a tokio task of its own, so that one camera's work never holds
+/// up another's: its TLS, XML and SQLite work runs on any core, and a keychain call that blocks
+/// its thread (`block_in_place`) blocks that camera alone. (With every camera's future polled by
+/// one task, a keychain write stopped every camera of the run, and all of Camward's own CPU work
+/// ran on one core.) Events reach `on_event` in order, one at a time, from this function's own
+/// task, so `on_event` need not be `Send`; a stop set meanwhile is seen before each camera's next
+/// control and before any camera not started yet. Results come back in the order of `targets`;
+/// a camera whose task panicked is an `internal` error of its own and the others go on.
 pub async fn commission_all_with(
     vault: &Vault,
     targets: &[String],
@@ -196,39 +219,141 @@ pub async fn commission_all_with(
     concurrency: usize,
     on_event: &(dyn Fn(CommissionEvent) + Sync),
 ) -> Vec<(String, Result<CameraCommission, CoreError>)> {
-    use futures_util::stream::{self, StreamExt};
-    let peers = super::audit::PeerDigests::default();
-    let peers = &peers;
-    stream::iter(targets)
-        .map(|t| async move {
-            on_event(CommissionEvent::CameraStarted { camera: t.clone() });
-            let result = if run.stopped() {
+    let inputs = Arc::new(RunInputs {
+        vault: vault.clone(),
+        plan: options.plan.clone(),
+        user: options.user.to_owned(),
+        dry_run: options.dry_run,
+        outside: options.outside,
+        firmware: options.firmware.cloned(),
+        password: run.password.cloned(),
+        stop: run.stop.clone(),
+        peers: super::audit::PeerDigests::default(),
+    });
+    let (events, mut delivered) = tokio::sync::mpsc::unbounded_channel::<CommissionEvent>();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut index_of = std::collections::HashMap::new();
+    let mut results: Vec<Option<Result<CameraCommission, CoreError>>> =
+        targets.iter().map(|_| None).collect();
+    let mut next = 0;
+    loop {
+        while tasks.len() < concurrency.max(1) && next < targets.len() {
+            let handle = tasks.spawn(commission_in_task(
+                inputs.clone(),
+                targets[next].clone(),
+                events.clone(),
+            ));
+            index_of.insert(handle.id(), next);
+            next += 1;
+        }
+        if tasks.is_empty() {
+            break;
+        }
+        // Events first: a stop they lead to is set before the next camera starts.
+        tokio::select! {
+            biased;
+            Some(event) = delivered.recv() => on_event(event),
+            Some(joined) = tasks.join_next_with_id() => {
+                let (id, result) = match joined {
+                    Ok(done) => done,
+                    Err(e) => {
+                        let camera = index_of
+                            .get(&e.id())
+                            .and_then(|&i| targets.get(i))
+                            .cloned()
+                            .unwrap_or_default();
+                        let failed = CoreError {
+                            code: "internal".into(),
+                            message: format!("stopped unexpectedly: {e}"),
+                            camera,
+                            step: "commission".into(),
+                        };
+                        (e.id(), Err(failed))
+                    }
+                };
+                if let Some(index) = index_of.remove(&id) {
+                    results[index] = Some(result);
+                }
+            }
+        }
+    }
+    drop(events);
+    while let Some(event) = delivered.recv().await {
+        on_event(event);
+    }
+    targets
+        .iter()
+        .cloned()
+        .zip(results)
+        .map(|(target, result)| {
+            let result = result.unwrap_or_else(|| {
                 Err(CoreError {
-                    code: "cancelled".into(),
-                    message: "stopped before this camera was started; run again to resume".into(),
-                    camera: t.clone(),
+                    code: "internal".into(),
+                    message: "stopped unexpectedly: no result".into(),
+                    camera: target.clone(),
                     step: "commission".into(),
                 })
-            } else {
-                commission_with(vault, t, options, Some(peers), run, on_event).await
-            };
-            on_event(CommissionEvent::CameraDone {
-                camera: t.clone(),
-                score: result
-                    .as_ref()
-                    .ok()
-                    .and_then(|c| c.after.as_ref().or(c.before.as_ref()))
-                    .map(Scorecard::score),
-                error: result
-                    .as_ref()
-                    .err()
-                    .map(|e| format!("{}: {} [{}]", e.step, e.message, e.code)),
             });
-            (t.clone(), result)
+            (target, result)
         })
-        .buffered(concurrency.max(1))
         .collect()
+}
+
+/// One camera of [`commission_all_with`], in its own task, its events sent to the run's.
+async fn commission_in_task(
+    inputs: Arc<RunInputs>,
+    target: String,
+    events: tokio::sync::mpsc::UnboundedSender<CommissionEvent>,
+) -> Result<CameraCommission, CoreError> {
+    let emit = |event| {
+        // The run only stops listening once every camera is done.
+        let _ = events.send(event);
+    };
+    emit(CommissionEvent::CameraStarted {
+        camera: target.clone(),
+    });
+    let run = RunControl {
+        password: inputs.password.as_ref(),
+        stop: inputs.stop.clone(),
+    };
+    let result = if run.stopped() {
+        Err(CoreError {
+            code: "cancelled".into(),
+            message: "stopped before this camera was started; run again to resume".into(),
+            camera: target.clone(),
+            step: "commission".into(),
+        })
+    } else {
+        let options = CommissionOptions {
+            plan: &inputs.plan,
+            user: &inputs.user,
+            dry_run: inputs.dry_run,
+            outside: inputs.outside,
+            firmware: inputs.firmware.as_ref(),
+        };
+        commission_with(
+            &inputs.vault,
+            &target,
+            &options,
+            Some(&inputs.peers),
+            run,
+            &emit,
+        )
         .await
+    };
+    emit(CommissionEvent::CameraDone {
+        camera: target,
+        score: result
+            .as_ref()
+            .ok()
+            .and_then(|c| c.after.as_ref().or(c.before.as_ref()))
+            .map(Scorecard::score),
+        error: result
+            .as_ref()
+            .err()
+            .map(|e| format!("{}: {} [{}]", e.step, e.message, e.code)),
+    });
+    result
 }
 
 /// Commissions one camera.
@@ -319,37 +444,30 @@ async fn commission_camera(
         after: None,
     };
     // 1. The administrator (lock-out-safe order, step 2): a factory-fresh camera gets one first.
-    // A camera Camward reaches over HTTPS only has its administrator (Camward logged in to turn
-    // its HTTP off), and factory detection speaks plain HTTP: it is not asked.
-    let https_only = vault
-        .inventory
-        .https_access(&crate::camera_key(&url))
-        .ok()
-        .flatten()
-        .is_some();
-    if !https_only && crate::first_boot::detect(&url).await?.factory_fresh {
-        if options.dry_run {
+    match credentials::first_admin(vault, &url, options.user).await? {
+        credentials::FirstAdmin::Present => {}
+        _ if options.dry_run => {
             result.first_admin = Some(format!("would create administrator {}", options.user));
             return factory_dry_run(vault, url, options, run, result, on_event).await;
         }
-        let key = CredentialKey::new(crate::camera_key(&url), options.user);
-        if vault.ledger.pending().is_ok_and(|p| p.contains(&key)) {
-            // An earlier run left a guided first admin waiting: its password is pending in the
-            // keychain and shown by init-admin; only a person (then --confirm) moves it on.
+        credentials::FirstAdmin::WaitingForPerson => {
+            // Its password is pending in the keychain and shown by init-admin.
             result.first_admin = Some(format!("still waiting for a person to create administrator {} with the pending password (camward init-admin {url} --show-password, then --confirm)", options.user));
             return Ok(result);
         }
-        let created = credentials::init_admin(vault, &url, options.user, run.choice()).await?;
-        match created.status {
-            InitAdminStatus::Created => {
-                result.first_admin = Some(format!(
-                    "administrator {} created ({:?})",
-                    options.user, created.method
-                ));
-            }
-            InitAdminStatus::AwaitingPerson { page } => {
-                result.first_admin = Some(format!("waiting for a person to create administrator {} on {page} (then: camward init-admin {url} --confirm)", options.user));
-                return Ok(result);
+        credentials::FirstAdmin::Missing(_) => {
+            let created = credentials::init_admin(vault, &url, options.user, run.choice()).await?;
+            match created.status {
+                InitAdminStatus::Created => {
+                    result.first_admin = Some(format!(
+                        "administrator {} created ({:?})",
+                        options.user, created.method
+                    ));
+                }
+                InitAdminStatus::AwaitingPerson { page } => {
+                    result.first_admin = Some(format!("waiting for a person to create administrator {} on {page} (then: camward init-admin {url} --confirm)", options.user));
+                    return Ok(result);
+                }
             }
         }
     }
@@ -380,7 +498,7 @@ async fn commission_camera(
                 reason: "cancelled: run again to resume".into(),
             }
         } else {
-            apply(vault, &url, &key, f, options, run, &session).await
+            apply(vault, &url, &key, f, options, run.clone(), &session).await
         };
         if let Outcome::Applied { change } = &outcome {
             let _ = vault.inventory.append_audit(&AuditEntry::camera(
@@ -472,7 +590,7 @@ async fn factory_dry_run(
                 };
                 // A dry run: `apply` sends nothing. One that needs the camera's own answers
                 // (a login) is decided later, not reported as a failure.
-                match apply(vault, &url, &key, &assumed, options, run, &session).await {
+                match apply(vault, &url, &key, &assumed, options, run.clone(), &session).await {
                     Outcome::Failed { .. } => later(),
                     outcome => outcome,
                 }
