@@ -25,6 +25,8 @@ use camward_discovery::Method as CoreMethod;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+// The commissioning wizard's Certificates step (issue 7, journey 1).
+pub mod certificates;
 // Inventory view, rotate passwords and decommission (issue 7, journeys 2 and 3).
 pub mod lifecycle;
 
@@ -622,6 +624,7 @@ fn typescript() -> String {
     for decl in decls
         .into_iter()
         .chain(commission_typescript(&cfg))
+        .chain(certificates::decls(&cfg))
         .chain(lifecycle::decls(&cfg))
     {
         out.push('\n');

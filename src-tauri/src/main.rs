@@ -20,6 +20,7 @@
 // Release builds on Windows should not open a console window next to the app.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod certificates;
 mod commission;
 mod ipc;
 mod lifecycle;
@@ -35,6 +36,7 @@ use ipc::{
 };
 use site::Site;
 // The commissioning journey's commands (glob: `generate_handler!` needs each command's macro too).
+use certificates::*;
 use commission::*;
 // Inventory view, rotate passwords and decommission (journeys 2 and 3).
 use lifecycle::*;
@@ -67,6 +69,11 @@ commands![
     laptop_addresses,
     check_site_plan,
     check_ntp_servers,
+    site_ca,
+    enrol_with_site_ca,
+    export_camera_csrs,
+    import_issued_certificates,
+    import_certificate_with_key,
     commission_cameras,
     stop_commission,
     reveal_admin_password,

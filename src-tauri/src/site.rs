@@ -127,6 +127,23 @@ impl Site {
         Ok(Arc::new(Vault { ledger, inventory }))
     }
 
+    /// Where the site CA's certificate of `name` lives: next to the user's inventory, as the
+    /// CLI keeps it (`camward_core::certificates::routes::site_ca_path`); in demo mode in a
+    /// folder of this process under the temporary directory (its key is in the demo's memory
+    /// store, so it goes when the app goes).
+    pub fn site_ca_path(&self, name: &str) -> Result<std::path::PathBuf, CoreError> {
+        let db: Option<std::path::PathBuf> = if lock(&self.demo_vault).is_some() {
+            Some(
+                std::env::temp_dir()
+                    .join(format!("camward-demo-{}", std::process::id()))
+                    .join("inventory.db"),
+            )
+        } else {
+            std::env::var_os("CAMWARD_DB").map(Into::into)
+        };
+        camward_core::certificates::routes::site_ca_path(db.as_deref(), name)
+    }
+
     /// Registers a new scan and returns what stops it; a scan still running is stopped first.
     pub fn begin_scan(&self) -> oneshot::Receiver<()> {
         let (stop, stopped) = oneshot::channel();

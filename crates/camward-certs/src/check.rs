@@ -58,6 +58,14 @@ pub struct Checked {
     pub subject: String,
     /// End of the leaf's validity.
     pub not_after: OffsetDateTime,
+    /// Start of the leaf's validity.
+    pub not_before: OffsetDateTime,
+    /// The leaf's key, as a person reads it (`RSA 2048 bits`, `EC P-384`, `Ed25519`).
+    pub key: String,
+    /// The names its SubjectAltName covers.
+    pub names: Vec<String>,
+    /// The subject of the CA the chain leads to.
+    pub chain_to: String,
 }
 
 /// One reason a certificate is refused.
@@ -302,11 +310,46 @@ pub fn check_certificate(
     if !problems.is_empty() {
         return Err(problems);
     }
+    let (ips, dns) = san_names(leaf);
     Ok(Checked {
         leaf_sha256: sha256(leaf_der),
         subject: leaf.subject().to_string(),
         not_after: leaf.validity().not_after.to_datetime(),
+        not_before: leaf.validity().not_before.to_datetime(),
+        key: key_description(leaf),
+        names: ips.iter().map(ToString::to_string).chain(dns).collect(),
+        chain_to: anchor
+            .as_ref()
+            .map(|a| a.subject().to_string())
+            .unwrap_or_default(),
     })
+}
+
+/// The leaf's key as a person reads it; only called on a key [`check_key_strength`] accepted.
+fn key_description(leaf: &X509Certificate<'_>) -> String {
+    let spki = leaf.public_key();
+    match spki.algorithm.algorithm.to_id_string().as_str() {
+        OID_RSA => match spki.parsed() {
+            Ok(PublicKey::RSA(rsa)) => format!("RSA {} bits", rsa.key_size()),
+            _ => "RSA".to_owned(),
+        },
+        OID_EC => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|oid| oid.to_id_string())
+                .unwrap_or_default();
+            let name = STRONG_CURVES
+                .iter()
+                .find(|(oid, _)| *oid == curve)
+                .map_or(curve.as_str(), |(_, name)| name);
+            format!("EC {name}")
+        }
+        OID_ED25519 => "Ed25519".to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 fn check_validity(

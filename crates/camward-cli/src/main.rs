@@ -1791,18 +1791,7 @@ fn commission_report(
 
 /// Where the site CA's certificate of `site` lives: next to the inventory file.
 fn site_ca_path(config: &Config, site: &str) -> Result<PathBuf, CoreError> {
-    let db = match &config.db {
-        Some(p) => p.clone(),
-        None => camward_vault::default_db_path()
-            .map_err(|e| local_error(e.code(), "-", "open inventory", e.to_string()))?,
-    };
-    let dir = db
-        .parent()
-        .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
-    Ok(camward_certs::SiteCa::default_path(
-        &dir.join("site-ca"),
-        site,
-    ))
+    camward_core::certificates::routes::site_ca_path(config.db.as_deref(), site)
 }
 
 /// `camward certs trust` on one camera: show what it presents, confirm, pin.
@@ -1899,15 +1888,15 @@ async fn certs(
     action: CertsAction,
 ) -> Result<u8, CoreError> {
     let write_err = |e: std::io::Error| local_error("output", "-", "write", e.to_string());
-    let cert_err =
-        |e: camward_certs::CertError, step: &str| local_error(e.code(), "-", step, e.to_string());
     match action {
         CertsAction::CaInit { site, days } => {
             let path = site_ca_path(config, &site)?;
-            let validity =
-                camward_certs::Validity::days_from(time::OffsetDateTime::now_utc(), days);
-            let ca = camward_certs::SiteCa::create(&site, validity, &config.keychain, &path)
-                .map_err(|e| cert_err(e, "create the site CA"))?;
+            let ca = camward_core::certificates::routes::create_site_ca(
+                &config.keychain,
+                &path,
+                &site,
+                days,
+            )?;
             writeln!(
                 out,
                 "site CA of {}: certificate {} (SHA-256 {}); its private key is in the OS keychain only",
@@ -1928,8 +1917,8 @@ async fn certs(
         } => {
             let vault = config.vault()?;
             let path = site_ca_path(config, &site)?;
-            let ca = camward_certs::SiteCa::load(&site, &config.keychain, &path)
-                .map_err(|e| cert_err(e, "load the site CA (camward certs ca-init first)"))?;
+            let ca =
+                camward_core::certificates::routes::load_site_ca(&config.keychain, &path, &site)?;
             let extra: Vec<camward_certs::SubjectName> = names
                 .iter()
                 .map(|n| camward_certs::SubjectName::parse(n))
@@ -2024,26 +2013,7 @@ async fn certs(
             json,
         } => {
             let vault = config.vault()?;
-            let bytes = std::fs::read(&ca).map_err(|e| {
-                local_error(
-                    "io",
-                    "-",
-                    "read the CA certificate",
-                    format!("{}: {e}", ca.display()),
-                )
-            })?;
-            let ca_der = camward_certs::read_certificates(&bytes, "the CA certificate")
-                .map_err(|e| cert_err(e, "read the CA certificate"))?
-                .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    local_error(
-                        "cert_missing",
-                        "-",
-                        "read the CA certificate",
-                        format!("{} holds no certificate", ca.display()),
-                    )
-                })?;
+            let ca_der = camward_core::certificates::routes::read_ca_certificate(&ca)?;
             let (results, report) =
                 camward_core::certificates::import_issued(&vault, &dir, &user, &ca_der).await?;
             let mut worst = 0;
@@ -2118,31 +2088,27 @@ async fn certs(
             names,
             json,
         } => {
-            let read = |path: &PathBuf, what: &str| {
-                std::fs::read(path)
-                    .map_err(|e| local_error("io", "-", what, format!("{}: {e}", path.display())))
+            use camward_core::certificates::routes::{
+                read_ca_certificate, read_identity, KeyFiles,
             };
             let identity = match (p12, pem_cert, pem_key) {
                 (Some(p12), _, _) => {
-                    let bytes = read(&p12, "read the PKCS#12 file")?;
+                    // A file that cannot be read is said before the passphrase is asked for.
+                    std::fs::File::open(&p12).map_err(|e| {
+                        local_error(
+                            "io",
+                            "-",
+                            "read the PKCS#12 file",
+                            format!("{}: {e}", p12.display()),
+                        )
+                    })?;
                     let passphrase = read_pkcs12_passphrase(passphrase_stdin, &p12)?;
-                    camward_certs::import_pkcs12(&bytes, &passphrase)
-                        .map_err(|e| cert_err(e, "open the PKCS#12 file"))?
+                    read_identity(&KeyFiles::Pkcs12(p12), &passphrase)?
                 }
-                (None, Some(cert), Some(key)) => {
-                    let chain = read(&cert, "read the certificate file")?;
-                    let key_text =
-                        String::from_utf8(read(&key, "read the key file")?).map_err(|_| {
-                            local_error(
-                                "cert_unreadable",
-                                "-",
-                                "read the key file",
-                                format!("{} is not PEM text", key.display()),
-                            )
-                        })?;
-                    camward_certs::import_pem(&chain, &Sensitive::new(key_text))
-                        .map_err(|e| cert_err(e, "read the PEM pair"))?
-                }
+                (None, Some(certificate), Some(key)) => read_identity(
+                    &KeyFiles::Pem { certificate, key },
+                    &Sensitive::new(String::new()),
+                )?,
                 _ => {
                     return Err(local_error(
                         "usage",
@@ -2152,17 +2118,7 @@ async fn certs(
                     ))
                 }
             };
-            let ca_der = match &ca {
-                Some(ca) => Some(
-                    camward_certs::read_certificates(
-                        &read(ca, "read the CA certificate")?,
-                        "the CA certificate",
-                    )
-                    .map_err(|e| cert_err(e, "read the CA certificate"))?
-                    .swap_remove(0),
-                ),
-                None => None,
-            };
+            let ca_der = ca.as_deref().map(read_ca_certificate).transpose()?;
             let extra: Vec<camward_certs::SubjectName> = names
                 .iter()
                 .map(|n| camward_certs::SubjectName::parse(n))

@@ -38,6 +38,7 @@ use camward_onvif::{OnvifError, Service};
 use crate::session::{onvif_error, CameraSession};
 use crate::CoreError;
 
+pub mod routes;
 pub mod with_key;
 pub use with_key::{import_key_camera, install_with_key};
 
@@ -103,6 +104,10 @@ pub struct Installed {
     pub leaf_sha256: [u8; 32],
     /// End of the leaf's validity.
     pub not_after: time::OffsetDateTime,
+    /// The camera's clock the checks ran against.
+    pub camera_time: time::OffsetDateTime,
+    /// What the checks found before the upload.
+    pub checked: camward_certs::Checked,
 }
 
 /// Why an enrolment stopped.
@@ -307,11 +312,12 @@ pub async fn install(
     names: &[SubjectName],
     clock: &dyn Clock,
 ) -> Result<Installed, EnrolmentError> {
+    let now = camera_time(session, clock);
     let checked = check_certificate(
         chain,
         &Expectations {
             trust_anchor_der,
-            camera_time: camera_time(session, clock),
+            camera_time: now,
             reached_by: names,
             camera_spki_der: key.map(|k| k.spki_der.as_slice()),
         },
@@ -420,6 +426,8 @@ pub async fn install(
         replaced,
         leaf_sha256: checked.leaf_sha256,
         not_after: checked.not_after,
+        camera_time: now,
+        checked,
     })
 }
 
@@ -1096,6 +1104,21 @@ pub struct Enrolled {
     pub not_after: String,
     /// Whether it replaced a certificate the camera served before.
     pub replaced: bool,
+    /// What the checks before the upload found.
+    pub checks: CheckedSummary,
+}
+
+/// The checks a certificate passed before it was uploaded, as a person reads them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CheckedSummary {
+    /// The leaf's key (`RSA 2048 bits`, `EC P-384`).
+    pub key: String,
+    /// Start of its validity (RFC 3339).
+    pub not_before: String,
+    /// The camera's clock when it was checked (RFC 3339): the validity must include it.
+    pub camera_time: String,
+    /// The subject of the CA its chain leads to.
+    pub chain_to: String,
 }
 
 /// The site-CA route on one camera, end to end: logs in with the keychain's password of `user`,
@@ -1111,6 +1134,20 @@ pub async fn enrol_camera(
     days: i64,
     extra: &[SubjectName],
 ) -> Result<Enrolled, CoreError> {
+    enrol_camera_checked(vault, target, user, ca, days, extra)
+        .await
+        .map_err(|e| e.to_core())
+}
+
+/// [`enrol_camera`], a refusal by the checks keeping every problem they found.
+pub async fn enrol_camera_checked(
+    vault: &crate::credentials::Vault,
+    target: &str,
+    user: &str,
+    ca: &SiteCa,
+    days: i64,
+    extra: &[SubjectName],
+) -> Result<Enrolled, EnrolmentError> {
     let url = crate::target::device_url(target)?;
     let key = camward_vault::CredentialKey::new(crate::camera_key(&url), user);
     let session = crate::session::logged_in(vault, &url, &key).await?;
@@ -1118,9 +1155,7 @@ pub async fn enrol_camera(
     let enrolment = enrolment_for(ca.site(), names.clone());
     let clock = camward_onvif::clock::SystemClock;
     let validity = Validity::days_from(camera_time(&session, &clock), days);
-    let installed = enrol_with_site_ca(&session, &url, &enrolment, ca, validity, &clock)
-        .await
-        .map_err(|e| e.to_core())?;
+    let installed = enrol_with_site_ca(&session, &url, &enrolment, ca, validity, &clock).await?;
     record_installed(
         vault,
         &url,
@@ -1129,6 +1164,7 @@ pub async fn enrol_camera(
         &names,
         &installed,
     )
+    .map_err(EnrolmentError::Failed)
 }
 
 /// Keeps what a camera now presents: fingerprint (its pin) and expiry in the inventory, and a
@@ -1191,12 +1227,22 @@ fn record_installed(
             "ok",
         ))
         .map_err(record_error)?;
+    let rfc3339 = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
     Ok(Enrolled {
         camera: url.to_owned(),
         names: names_text,
         sha256,
         not_after,
         replaced: installed.replaced.is_some(),
+        checks: CheckedSummary {
+            key: installed.checked.key.clone(),
+            not_before: rfc3339(installed.checked.not_before),
+            camera_time: rfc3339(installed.camera_time),
+            chain_to: installed.checked.chain_to.clone(),
+        },
     })
 }
 
@@ -1298,6 +1344,29 @@ pub async fn import_issued(
     ),
     CoreError,
 > {
+    let (results, report) = import_issued_checked(vault, dir, user, ca_der).await?;
+    Ok((
+        results
+            .into_iter()
+            .map(|(camera, result)| (camera, result.map_err(|e| e.to_core())))
+            .collect(),
+        report,
+    ))
+}
+
+/// [`import_issued`], each refusal by the checks keeping every problem they found.
+pub async fn import_issued_checked(
+    vault: &crate::credentials::Vault,
+    dir: &std::path::Path,
+    user: &str,
+    ca_der: &[u8],
+) -> Result<
+    (
+        Vec<(String, Result<Enrolled, EnrolmentError>)>,
+        camward_certs::ImportReport,
+    ),
+    CoreError,
+> {
     let manifest = camward_certs::read_manifest(dir)
         .map_err(|e| step_error(e.code(), "-", "read the manifest", e.to_string()))?;
     let report = camward_certs::import_batch(dir, &manifest)
@@ -1324,9 +1393,9 @@ pub async fn import_issued(
                 &names,
                 &clock,
             )
-            .await
-            .map_err(|e| e.to_core())?;
+            .await?;
             record_installed(vault, &url, &key, "the site's CA", &names, &installed)
+                .map_err(EnrolmentError::Failed)
         }
         .await;
         results.push((issued.camera.clone(), result));

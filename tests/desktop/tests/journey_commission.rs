@@ -11,95 +11,16 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
-use common::{by_test_id, prerequisites, screenshot, screenshot_dir, TauriDriver, UI_TIMEOUT};
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use common::{
+    by_test_id, focused, prerequisites, press, screenshot, screenshot_dir, tab_to, texts,
+    wait_until, TauriDriver, UI_TIMEOUT,
+};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 
 /// The demo site: one camera of each camsim flavour (`src-tauri/src/site.rs`).
 const DEMO_CAMERAS: usize = 5;
-
-/// Tabs tried before giving up on reaching an element from the keyboard.
-const MAX_TABS: usize = 25;
-
-/// Presses and releases `key` on whatever has the focus, as a person's keyboard would.
-async fn press(client: &Client, key: char) -> Result<(), String> {
-    let actions = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down { value: key })
-        .then(KeyAction::Up { value: key });
-    client
-        .perform_actions(actions)
-        .await
-        .map_err(|error| format!("pressing {key:?}: {error}"))
-}
-
-/// The `data-testid` of the focused element (empty when it has none).
-async fn focused(client: &Client) -> Result<String, String> {
-    let element = client
-        .active_element()
-        .await
-        .map_err(|error| format!("reading the focused element: {error}"))?;
-    Ok(element
-        .attr("data-testid")
-        .await
-        .map_err(|error| format!("reading the focused element's test id: {error}"))?
-        .unwrap_or_default())
-}
-
-/// Presses Tab until the element with `data-testid` has the focus; returns how many Tabs it took.
-async fn tab_to(client: &Client, test_id: &str) -> Result<usize, String> {
-    let mut path = Vec::new();
-    for tabs in 1..=MAX_TABS {
-        press(client, char::from(Key::Tab)).await?;
-        let now = focused(client).await?;
-        if now == test_id {
-            return Ok(tabs);
-        }
-        path.push(now);
-    }
-    Err(format!(
-        "{test_id} never got the focus in {MAX_TABS} Tabs; the focus went through {path:?}"
-    ))
-}
-
-/// Waits until `condition` holds for the page (a JavaScript expression), or says what it waited for.
-async fn wait_until(client: &Client, what: &str, condition: &str) -> Result<(), String> {
-    let deadline = Instant::now() + UI_TIMEOUT;
-    let script = format!("return Boolean({condition});");
-    loop {
-        let holds = client
-            .execute(&script, Vec::new())
-            .await
-            .map_err(|error| format!("checking {what}: {error}"))?;
-        if holds.as_bool() == Some(true) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("timed out waiting for {what}"));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// The texts of every element matching `selector`.
-async fn texts(client: &Client, selector: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for element in client
-        .find_all(Locator::Css(selector))
-        .await
-        .map_err(|error| format!("finding {selector}: {error}"))?
-    {
-        out.push(
-            element
-                .text()
-                .await
-                .map_err(|error| format!("reading {selector}: {error}"))?,
-        );
-    }
-    Ok(out)
-}
 
 /// What the screens showed along the way.
 #[derive(Debug, Default)]

@@ -1,7 +1,9 @@
 //! End to end, journey 1 after the audit: the real debug binary with `--demo` (five factory-fresh
 //! camsim cameras of mixed makes on 127.0.0.1), driven with the keyboard only through admin
 //! account (a weak password refused with the policy's reasons, then a strong one) → time (the
-//! NTP check, honest about a server that does not answer) → services and host restriction (an
+//! NTP check, honest about a server that does not answer) → certificates (the site CA issues one
+//! to each camera that takes its administrator over an API; the SHA-256 on screen is the one a TLS
+//! handshake from this test sees) → services and host restriction (an
 //! allow-list without this computer refused with the reason, then the pre-filled one) → review
 //! (dry-run diff per camera) → apply (per-camera, per-control progress) → manual steps (the
 //! test plays the person on a guided camera's first-access page, then "Verify") → report (HTML
@@ -16,145 +18,18 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{by_test_id, prerequisites, screenshot, screenshot_dir, TauriDriver, UI_TIMEOUT};
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use common::{
+    by_test_id, clear_focused, count, eval, prerequisites, press, screenshot, screenshot_dir,
+    tab_to, texts, type_text, wait_until, wait_until_within, TauriDriver, UI_TIMEOUT,
+};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 
 const DEMO_CAMERAS: usize = 5;
-const MAX_TABS: usize = 40;
 /// A password the policy refuses for several reasons.
 const WEAK: &str = "admin1";
 /// One it accepts (16 characters at most: the Hikvision limit).
 const STRONG: &str = "Tq8#Lw2vZ!pR4mKx";
-
-async fn keys(client: &Client, actions: KeyActions) -> Result<(), String> {
-    client
-        .perform_actions(actions)
-        .await
-        .map_err(|error| format!("pressing keys: {error}"))
-}
-
-async fn press(client: &Client, key: char) -> Result<(), String> {
-    keys(
-        client,
-        KeyActions::new("keyboard".into())
-            .then(KeyAction::Down { value: key })
-            .then(KeyAction::Up { value: key }),
-    )
-    .await
-}
-
-/// Types `text` into whatever has the focus, key by key.
-async fn type_text(client: &Client, text: &str) -> Result<(), String> {
-    let mut actions = KeyActions::new("keyboard".into());
-    for c in text.chars() {
-        actions = actions
-            .then(KeyAction::Down { value: c })
-            .then(KeyAction::Up { value: c });
-    }
-    keys(client, actions).await
-}
-
-/// Ctrl+A, Backspace: empties the focused field.
-async fn clear_focused(client: &Client) -> Result<(), String> {
-    let control = char::from(Key::Control);
-    let backspace = char::from(Key::Backspace);
-    keys(
-        client,
-        KeyActions::new("keyboard".into())
-            .then(KeyAction::Down { value: control })
-            .then(KeyAction::Down { value: 'a' })
-            .then(KeyAction::Up { value: 'a' })
-            .then(KeyAction::Up { value: control })
-            .then(KeyAction::Down { value: backspace })
-            .then(KeyAction::Up { value: backspace }),
-    )
-    .await
-}
-
-async fn focused(client: &Client) -> Result<String, String> {
-    let element = client
-        .active_element()
-        .await
-        .map_err(|error| format!("reading the focused element: {error}"))?;
-    Ok(element
-        .attr("data-testid")
-        .await
-        .map_err(|error| format!("reading the focused element's test id: {error}"))?
-        .unwrap_or_default())
-}
-
-async fn tab_to(client: &Client, test_id: &str) -> Result<usize, String> {
-    let mut path = Vec::new();
-    for tabs in 1..=MAX_TABS {
-        press(client, char::from(Key::Tab)).await?;
-        let now = focused(client).await?;
-        if now == test_id {
-            return Ok(tabs);
-        }
-        path.push(now);
-    }
-    Err(format!(
-        "{test_id} never got the focus in {MAX_TABS} Tabs; the focus went through {path:?}"
-    ))
-}
-
-async fn wait_until(
-    client: &Client,
-    what: &str,
-    condition: &str,
-    within: Duration,
-) -> Result<(), String> {
-    let deadline = Instant::now() + within;
-    let script = format!("return Boolean({condition});");
-    loop {
-        let holds = client
-            .execute(&script, Vec::new())
-            .await
-            .map_err(|error| format!("checking {what}: {error}"))?;
-        if holds.as_bool() == Some(true) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("timed out waiting for {what}"));
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-}
-
-async fn texts(client: &Client, selector: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for element in client
-        .find_all(Locator::Css(selector))
-        .await
-        .map_err(|error| format!("finding {selector}: {error}"))?
-    {
-        out.push(
-            element
-                .text()
-                .await
-                .map_err(|error| format!("reading {selector}: {error}"))?,
-        );
-    }
-    Ok(out)
-}
-
-async fn count(client: &Client, selector: &str) -> Result<usize, String> {
-    Ok(client
-        .find_all(Locator::Css(selector))
-        .await
-        .map_err(|error| format!("finding {selector}: {error}"))?
-        .len())
-}
-
-/// A JavaScript value of the page.
-async fn eval(client: &Client, script: &str) -> Result<serde_json::Value, String> {
-    client
-        .execute(script, Vec::new())
-        .await
-        .map_err(|error| format!("running {script:?}: {error}"))
-}
 
 /// Plays the person at a guided camera: posts its first-access form (camsim `first_access.rs`)
 /// with the password the app revealed.
@@ -198,12 +73,61 @@ fn fill_first_access(device_url: &str, password: &str) -> Result<u16, String> {
         .ok_or_else(|| format!("no HTTP status in {reply:?}"))
 }
 
+/// For each camera the screen shows with a proven certificate: its device URL and the SHA-256 of
+/// the certificate its HTTPS port presents to a handshake from this process (camsim's
+/// `https_url`, as `demo_cameras` reports it once a certificate is assigned).
+async fn presented_fingerprints(
+    shown: &serde_json::Value,
+    simulated: &serde_json::Value,
+) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for camera in shown.as_array().into_iter().flatten() {
+        if camera["state"] != "proven" {
+            continue;
+        }
+        let url = camera["camera"].as_str().unwrap_or_default();
+        let https = simulated
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["device_url"] == url)
+            .and_then(|c| c["https_url"].as_str())
+            .ok_or_else(|| format!("{url}: camsim reports no HTTPS URL in {simulated}"))?;
+        let authority = https
+            .strip_prefix("https://")
+            .and_then(|rest| rest.split('/').next())
+            .ok_or_else(|| format!("not an https URL: {https}"))?;
+        let (host, port) = authority
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
+            .ok_or_else(|| format!("no port in {https}"))?;
+        let chain = camward_core::certificates::presented_chain(&host, port)
+            .await
+            .map_err(|e| format!("TLS handshake with {https}: {e}"))?;
+        let leaf = chain
+            .first()
+            .ok_or_else(|| format!("{https} presented no certificate"))?;
+        out.push((
+            url.to_owned(),
+            camward_certs::hex(&camward_certs::sha256(leaf)),
+        ));
+    }
+    Ok(out)
+}
+
 #[derive(Debug, Default)]
 struct Seen {
     weak_reasons: Vec<String>,
     weak_codes: Vec<String>,
     strong_verdict: String,
     ntp_results: Vec<String>,
+    cert_route: String,
+    site_ca_before: String,
+    site_ca_after: String,
+    certificates: serde_json::Value,
+    cert_summary: String,
+    https_urls: Option<serde_json::Value>,
+    presented: Vec<(String, String)>,
     lockout_explained: String,
     refused: String,
     plan_ok: String,
@@ -239,7 +163,6 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         client,
         "the simulated site to be chosen",
         "document.querySelector('[data-testid=\"source-demo\"]').checked",
-        UI_TIMEOUT,
     )
     .await?;
     tab_to(client, "start-discovery").await?;
@@ -247,9 +170,7 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
     wait_until(
         client,
         "the discovery to finish",
-        &format!("document.querySelectorAll('[data-testid=\"found-camera\"]').length === {DEMO_CAMERAS} && !document.querySelector('[data-testid=\"stop-discovery\"]')"),
-        UI_TIMEOUT,
-    )
+        &format!("document.querySelectorAll('[data-testid=\"found-camera\"]').length === {DEMO_CAMERAS} && !document.querySelector('[data-testid=\"stop-discovery\"]')"))
     .await?;
     tab_to(client, "select-all").await?;
     press(client, char::from(Key::Enter)).await?;
@@ -261,7 +182,6 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         &format!(
             "document.querySelectorAll('[data-testid=\"scorecard\"]').length === {DEMO_CAMERAS}"
         ),
-        UI_TIMEOUT,
     )
     .await?;
     tab_to(client, "start-commission").await?;
@@ -272,7 +192,6 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         client,
         "the admin account screen",
         "document.activeElement && document.activeElement.id === 'wizard-title'",
-        UI_TIMEOUT,
     )
     .await?;
     tab_to(client, "password-generate").await?;
@@ -283,7 +202,6 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         client,
         "the policy's reasons",
         "document.querySelectorAll('[data-testid=\"password-reason\"]').length > 0",
-        UI_TIMEOUT,
     )
     .await?;
     seen.weak_reasons = texts(client, &by_test_id("password-reason")).await?;
@@ -300,7 +218,6 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         client,
         "the password to be accepted",
         "document.querySelector('[data-testid=\"password-accepted\"]')",
-        UI_TIMEOUT,
     )
     .await?;
     seen.strong_verdict = common::text_of(client, "password-accepted").await?;
@@ -314,7 +231,6 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         client,
         "the time screen",
         "document.querySelector('[data-testid=\"ntp-servers\"]')",
-        UI_TIMEOUT,
     )
     .await?;
     tab_to(client, "ntp-servers").await?;
@@ -323,7 +239,6 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         client,
         "the NTP check",
         "document.querySelectorAll('[data-testid=\"ntp-result\"]').length === 1",
-        UI_TIMEOUT,
     )
     .await?;
     seen.ntp_results = texts(client, &by_test_id("ntp-result")).await?;
@@ -332,12 +247,70 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
     tab_to(client, "time-next").await?;
     press(client, char::from(Key::Enter)).await?;
 
-    // 3. Services and host restriction: an allow-list without this computer is refused.
+    // 3. Certificates: the site CA (pre-chosen at level standard) issues one to every camera;
+    // each camera's result is read off the screen, the TLS handshakes checked after the walk.
+    wait_until(
+        client,
+        "the certificates screen",
+        "document.querySelector('[data-testid=\"site-ca-info\"]')",
+    )
+    .await?;
+    seen.cert_route = eval(
+        client,
+        "return document.querySelector('input[name=\"cert-route\"]:checked').value;",
+    )
+    .await?
+    .as_str()
+    .unwrap_or_default()
+    .to_owned();
+    seen.site_ca_before = common::text_of(client, "site-ca-info").await?;
+    tab_to(client, "cert-issue").await?;
+    press(client, char::from(Key::Enter)).await?;
+    wait_until_within(
+        client,
+        "a certificate result for every camera",
+        &format!(
+            "document.querySelectorAll('[data-testid=\"cert-camera\"]').length === {DEMO_CAMERAS} && document.querySelector('[data-testid=\"site-ca-info\"][data-exists=\"true\"]')"
+        ),
+        long,
+    )
+    .await?;
+    seen.certificates = eval(
+        client,
+        "return [...document.querySelectorAll('[data-testid=\"cert-camera\"]')].map(e => ({
+            camera: e.dataset.camera,
+            state: e.dataset.state,
+            sha256: (e.querySelector('[data-testid=\"cert-sha256\"]') || {}).textContent || null,
+            not_after: (e.querySelector('[data-testid=\"cert-not-after\"]') || {}).textContent || null,
+            checks: [...e.querySelectorAll('[data-testid=\"cert-check\"]')].map(c => c.dataset.check + ':' + c.dataset.result),
+            error: (e.querySelector('[data-testid=\"cert-error\"]') || { dataset: {} }).dataset.code || null,
+        }));",
+    )
+    .await?;
+    seen.cert_summary = common::text_of(client, "cert-summary").await?;
+    seen.site_ca_after = common::text_of(client, "site-ca-info").await?;
+    seen.screenshots
+        .push(screenshot(client, shots, "04-certificates").await?);
+    // From this process: a TLS handshake to each proven camera's HTTPS port must present the
+    // certificate whose SHA-256 the screen shows.
+    let simulated = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI_INTERNALS__.invoke('demo_cameras', {}).then(done, (e) => done({ error: String(e) }));",
+            Vec::new(),
+        )
+        .await
+        .map_err(|error| format!("listing the simulated cameras: {error}"))?;
+    seen.presented = presented_fingerprints(&seen.certificates, &simulated).await?;
+    seen.https_urls = Some(simulated);
+    tab_to(client, "cert-next").await?;
+    press(client, char::from(Key::Enter)).await?;
+
+    // 4. Services and host restriction: an allow-list without this computer is refused.
     wait_until(
         client,
         "the services screen",
         "document.querySelector('[data-testid=\"allowed-hosts\"]')",
-        UI_TIMEOUT,
     )
     .await?;
     seen.lockout_explained = common::text_of(client, "lockout-explained").await?;
@@ -358,12 +331,11 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         client,
         "the refusal",
         "document.querySelector('[data-testid=\"lockout-refused\"]')",
-        UI_TIMEOUT,
     )
     .await?;
     seen.refused = common::text_of(client, "lockout-refused").await?;
     seen.screenshots
-        .push(screenshot(client, shots, "04-services-refused").await?);
+        .push(screenshot(client, shots, "05-services-refused").await?);
     // Back to the pre-filled list: Shift+Tab to the field, retype it.
     tab_to(client, "allowed-hosts").await?;
     clear_focused(client).await?;
@@ -374,17 +346,16 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         client,
         "the plan to pass",
         "document.querySelector('[data-testid=\"plan-ok\"]')",
-        UI_TIMEOUT,
     )
     .await?;
     seen.plan_ok = common::text_of(client, "plan-ok").await?;
     seen.screenshots
-        .push(screenshot(client, shots, "05-services").await?);
+        .push(screenshot(client, shots, "06-services").await?);
     tab_to(client, "services-next").await?;
     press(client, char::from(Key::Enter)).await?;
 
-    // 4. Review: the dry-run diff per camera.
-    wait_until(
+    // 5. Review: the dry-run diff per camera.
+    wait_until_within(
         client,
         "the dry run",
         &format!(
@@ -402,12 +373,12 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
     )
     .await?;
     seen.screenshots
-        .push(screenshot(client, shots, "06-review").await?);
+        .push(screenshot(client, shots, "07-review").await?);
     tab_to(client, "apply").await?;
     press(client, char::from(Key::Enter)).await?;
 
-    // 5. Apply: progress per camera and control, until every camera is done.
-    wait_until(
+    // 6. Apply: progress per camera and control, until every camera is done.
+    wait_until_within(
         client,
         "the run to finish",
         "document.querySelector('[data-testid=\"apply-next\"]')",
@@ -427,16 +398,15 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
     )
     .await?;
     seen.screenshots
-        .push(screenshot(client, shots, "07-applied").await?);
+        .push(screenshot(client, shots, "08-applied").await?);
     tab_to(client, "apply-next").await?;
     press(client, char::from(Key::Enter)).await?;
 
-    // 6. Manual steps: the guided first administrator of one camera, done by "the person".
+    // 7. Manual steps: the guided first administrator of one camera, done by "the person".
     wait_until(
         client,
         "the manual steps",
         "document.querySelector('[data-testid=\"guided-task\"]')",
-        UI_TIMEOUT,
     )
     .await?;
     seen.guided_tasks = count(client, &by_test_id("guided-task")).await?;
@@ -446,7 +416,7 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
     )
     .await?;
     seen.screenshots
-        .push(screenshot(client, shots, "08-manual-steps").await?);
+        .push(screenshot(client, shots, "09-manual-steps").await?);
     if seen.guided_first_admins > 0 {
         tab_to(client, "guided-reveal").await?;
         press(client, char::from(Key::Enter)).await?;
@@ -454,7 +424,6 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
             client,
             "the revealed password",
             "document.querySelector('[data-testid=\"guided-password\"]')",
-            UI_TIMEOUT,
         )
         .await?;
         let password = common::text_of(client, "guided-password").await?;
@@ -470,7 +439,7 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         }
         tab_to(client, "guided-verify").await?;
         press(client, char::from(Key::Enter)).await?;
-        wait_until(client, "the verification", "document.querySelector('[data-testid=\"guided-verdict\"], [data-testid=\"guided-error\"]')", UI_TIMEOUT).await?;
+        wait_until(client, "the verification", "document.querySelector('[data-testid=\"guided-verdict\"], [data-testid=\"guided-error\"]')").await?;
         seen.verify_verdict = texts(
             client,
             "[data-testid=\"guided-verdict\"], [data-testid=\"guided-error\"]",
@@ -478,13 +447,13 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         .await?
         .join(" | ");
         seen.screenshots
-            .push(screenshot(client, shots, "09-manual-verified").await?);
+            .push(screenshot(client, shots, "10-manual-verified").await?);
     }
     tab_to(client, "guided-next").await?;
     press(client, char::from(Key::Enter)).await?;
 
-    // 7. Report: saved as HTML where the test says.
-    wait_until(client, "the report screen", "document.querySelector('[data-testid=\"report-path\"]') && document.querySelector('[data-testid=\"report-path\"]').value !== ''", UI_TIMEOUT).await?;
+    // 8. Report: saved as HTML where the test says.
+    wait_until(client, "the report screen", "document.querySelector('[data-testid=\"report-path\"]') && document.querySelector('[data-testid=\"report-path\"]').value !== ''").await?;
     tab_to(client, "report-path").await?;
     clear_focused(client).await?;
     type_text(client, &report.display().to_string()).await?;
@@ -494,7 +463,6 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         client,
         "the report to be saved",
         "document.querySelector('[data-testid=\"report-saved\"], [data-testid=\"report-error\"]')",
-        UI_TIMEOUT,
     )
     .await?;
     seen.report_saved = texts(
@@ -504,7 +472,7 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
     .await?
     .join(" | ");
     seen.screenshots
-        .push(screenshot(client, shots, "10-report").await?);
+        .push(screenshot(client, shots, "11-report").await?);
 
     // The cameras' state, through the shell: a follow-up audit of every selected camera.
     seen.follow_up = client
@@ -573,6 +541,78 @@ async fn a_simulated_site_is_commissioned_and_reported_from_the_keyboard() {
         seen.strong_verdict
     );
 
+    // Certificates: the site CA, created on first use, issued one to each camera that takes its
+    // administrator over an API; each passed every check, and its HTTPS port presents exactly the
+    // certificate whose SHA-256 the screen shows. Canon and i-PRO wait for their person first.
+    assert_eq!(seen.cert_route, "site-ca");
+    assert!(
+        seen.site_ca_before.contains("will be created"),
+        "{}",
+        seen.site_ca_before
+    );
+    assert!(
+        seen.site_ca_after.contains("SHA-256"),
+        "{}",
+        seen.site_ca_after
+    );
+    let certificates = seen.certificates.as_array().expect("certificate results");
+    assert_eq!(certificates.len(), DEMO_CAMERAS, "{certificates:#?}");
+    let proven: Vec<&serde_json::Value> = certificates
+        .iter()
+        .filter(|c| c["state"] == "proven")
+        .collect();
+    assert_eq!(proven.len(), DEMO_CAMERAS - 2, "{certificates:#?}");
+    for camera in &proven {
+        let sha = camera["sha256"].as_str().unwrap_or_default();
+        assert!(
+            sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit()),
+            "{camera:#?}"
+        );
+        assert!(camera["not_after"].as_str().is_some(), "{camera:#?}");
+        let checks: Vec<&str> = camera["checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_str())
+            .collect();
+        assert_eq!(
+            checks,
+            [
+                "names:pass",
+                "key:pass",
+                "validity:pass",
+                "chain:pass",
+                "served:pass"
+            ],
+            "{camera:#?}"
+        );
+        let presented = seen
+            .presented
+            .iter()
+            .find(|(url, _)| camera["camera"] == url.as_str())
+            .map(|(_, sha)| sha.as_str());
+        assert_eq!(
+            presented,
+            Some(sha),
+            "the handshake's certificate is the one shown: {camera:#?}"
+        );
+    }
+    assert!(
+        certificates
+            .iter()
+            .filter(|c| c["state"] != "proven")
+            .all(|c| c["error"] == "admin_needs_person"),
+        "{certificates:#?}"
+    );
+    assert!(
+        seen.cert_summary.starts_with(&format!(
+            "{} of {DEMO_CAMERAS} cameras present a proven certificate",
+            DEMO_CAMERAS - 2
+        )),
+        "{}",
+        seen.cert_summary
+    );
+
     // Time: the check says honestly that nothing answers on loopback's NTP port.
     assert_eq!(seen.ntp_results.len(), 1);
     assert!(
@@ -600,11 +640,12 @@ async fn a_simulated_site_is_commissioned_and_reported_from_the_keyboard() {
         seen.plan_ok
     );
 
-    // Review: a diff per camera, each creating the administrator first.
+    // Review: a diff per camera; the two guided cameras create their administrator first (the
+    // others got theirs with their certificate).
     assert_eq!(seen.diff_cameras, DEMO_CAMERAS);
     assert_eq!(
         seen.diff_first_admins.len(),
-        DEMO_CAMERAS,
+        2,
         "{:?}",
         seen.diff_first_admins
     );
@@ -673,6 +714,14 @@ async fn a_simulated_site_is_commissioned_and_reported_from_the_keyboard() {
     {
         let passes = audit["passes"].as_array().expect("passes");
         assert!(passes.iter().any(|p| p == "host-restriction"), "{audit:#?}");
+        // Each camera given a proven certificate is now reached over HTTPS only.
+        if seen
+            .presented
+            .iter()
+            .any(|(url, _)| audit["camera"] == url.as_str())
+        {
+            assert!(passes.iter().any(|p| p == "https-only"), "{audit:#?}");
+        }
         assert_eq!(audit["admin"]["status"], "fail", "{audit:#?}");
         assert!(
             audit["admin"]["evidence"]

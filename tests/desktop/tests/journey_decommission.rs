@@ -15,13 +15,13 @@ mod lifecycle;
 
 use std::path::Path;
 
-use common::{by_test_id, prerequisites, screenshot, screenshot_dir, text_of, TauriDriver};
+use common::{
+    by_test_id, prerequisites, press, screenshot, screenshot_dir, tab_to, text_of, texts,
+    type_text, wait_until, TauriDriver,
+};
 use fantoccini::key::Key;
 use fantoccini::Client;
-use lifecycle::{
-    attrs, device_url_of, give_demo_admins, open_journey, press, tab_to, texts, type_text,
-    wait_until,
-};
+use lifecycle::{attrs, device_url_of, give_demo_admins, open_journey};
 
 /// Cameras of the demo that take their first administrator over an API.
 const WITH_ADMIN: usize = 3;
@@ -68,7 +68,7 @@ async fn walk(client: &Client, shots: &Path, seen: &mut Journey) -> Result<(), S
         .ok_or_else(|| format!("no generic camera in the inventory: {titles:?}"))?;
     seen.camera = cameras[wanted].clone();
     seen.factory_fresh_before = factory_fresh(&seen.camera).await;
-    tab_to(client, "pick-inventory-camera", false).await?;
+    tab_to(client, "pick-inventory-camera").await?;
     press(client, ' ').await?;
     for _ in 0..wanted {
         press(client, char::from(Key::Down)).await?;
@@ -84,7 +84,7 @@ async fn walk(client: &Client, shots: &Path, seen: &mut Journey) -> Result<(), S
     .await?;
     seen.screenshots
         .push(screenshot(client, shots, "01-pick").await?);
-    tab_to(client, "decommission-next", false).await?;
+    tab_to(client, "decommission-next").await?;
     press(client, char::from(Key::Enter)).await?;
 
     // Confirm: what the camera reports, and the serial to type.
@@ -101,7 +101,7 @@ async fn walk(client: &Client, shots: &Path, seen: &mut Journey) -> Result<(), S
         .push(screenshot(client, shots, "02-confirm").await?);
 
     // A wrong serial first: refused, and the camera is untouched.
-    tab_to(client, "confirm-serial", false).await?;
+    tab_to(client, "confirm-serial").await?;
     type_text(client, "NOT-THIS-ONE").await?;
     press(client, char::from(Key::Enter)).await?;
     wait_until(
@@ -152,14 +152,14 @@ async fn walk(client: &Client, shots: &Path, seen: &mut Journey) -> Result<(), S
         .push(screenshot(client, shots, "05-disposal-record").await?);
 
     // Save it as HTML and read where it went.
-    tab_to(client, "save-record-html", false).await?;
+    tab_to(client, "save-record-html").await?;
     press(client, char::from(Key::Enter)).await?;
     seen.saved = text_of(client, "saved-record").await?;
     seen.screenshots
         .push(screenshot(client, shots, "06-record-saved").await?);
 
     // Back to the inventory: the camera is marked decommissioned and cannot be picked again.
-    tab_to(client, "decommission-again", false).await?;
+    tab_to(client, "decommission-again").await?;
     press(client, char::from(Key::Enter)).await?;
     wait_until(
         client,

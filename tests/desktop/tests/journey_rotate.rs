@@ -14,12 +14,13 @@ mod lifecycle;
 
 use std::path::Path;
 
-use common::{by_test_id, prerequisites, screenshot, screenshot_dir, text_of, TauriDriver};
+use common::{
+    by_test_id, focused, prerequisites, press, screenshot, screenshot_dir, shift_tab_to, tab_to,
+    text_of, texts, wait_until, TauriDriver,
+};
 use fantoccini::key::Key;
 use fantoccini::Client;
-use lifecycle::{
-    attrs, device_url_of, give_demo_admins, open_journey, press, tab_to, texts, wait_until,
-};
+use lifecycle::{attrs, device_url_of, give_demo_admins, open_journey};
 
 /// Cameras of the demo that take their first administrator over an API (ONVIF, Axis, Hikvision);
 /// Canon and i-PRO wait for a person on their own page.
@@ -60,7 +61,7 @@ async fn walk(client: &Client, shots: &Path, seen: &mut Journey) -> Result<(), S
     seen.inventory_credentials = texts(client, &by_test_id("inventory-credential")).await?;
 
     // Pick every camera: Tab to the first checkbox, Space; each next Tab reaches the next one.
-    tab_to(client, "pick-inventory-camera", false).await?;
+    tab_to(client, "pick-inventory-camera").await?;
     press(client, ' ').await?;
     for _ in 1..WITH_ADMIN {
         press(client, char::from(Key::Tab)).await?;
@@ -77,7 +78,7 @@ async fn walk(client: &Client, shots: &Path, seen: &mut Journey) -> Result<(), S
     seen.next_button = text_of(client, "rotate-next").await?;
     seen.screenshots
         .push(screenshot(client, shots, "02-picked").await?);
-    tab_to(client, "rotate-next", false).await?;
+    tab_to(client, "rotate-next").await?;
     press(client, char::from(Key::Enter)).await?;
 
     // Generate: what will happen, then apply.
@@ -90,7 +91,7 @@ async fn walk(client: &Client, shots: &Path, seen: &mut Journey) -> Result<(), S
     seen.review = texts(client, ".plan-steps li").await?;
     seen.screenshots
         .push(screenshot(client, shots, "03-generate").await?);
-    tab_to(client, "rotate-apply", false).await?;
+    tab_to(client, "rotate-apply").await?;
     press(client, char::from(Key::Enter)).await?;
 
     // Apply, then the result per camera.
@@ -111,7 +112,7 @@ async fn walk(client: &Client, shots: &Path, seen: &mut Journey) -> Result<(), S
         .push(screenshot(client, shots, "04-result").await?);
 
     // Show one password, on purpose: the first camera's.
-    tab_to(client, "reveal-password", false).await?;
+    tab_to(client, "reveal-password").await?;
     press(client, char::from(Key::Enter)).await?;
     seen.password = text_of(client, "revealed-password").await?;
     seen.shown_for = client
@@ -127,8 +128,8 @@ async fn walk(client: &Client, shots: &Path, seen: &mut Journey) -> Result<(), S
     seen.screenshots
         .push(screenshot(client, shots, "05-password-shown").await?);
     // Hide it again: the focus is on "Hide" now or one Tab away.
-    if lifecycle::focused(client).await? != "hide-password" {
-        tab_to(client, "hide-password", false).await?;
+    if focused(client).await? != "hide-password" {
+        tab_to(client, "hide-password").await?;
     }
     press(client, char::from(Key::Enter)).await?;
     wait_until(
@@ -145,7 +146,7 @@ async fn walk(client: &Client, shots: &Path, seen: &mut Journey) -> Result<(), S
 
     // The inventory view: back up to the navigation, Enter; sort by camera, descending, from the
     // keyboard (Enter on the column's header button, twice).
-    tab_to(client, "nav-inventory", true).await?;
+    shift_tab_to(client, "nav-inventory").await?;
     press(client, char::from(Key::Enter)).await?;
     wait_until(
         client,
@@ -157,7 +158,7 @@ async fn walk(client: &Client, shots: &Path, seen: &mut Journey) -> Result<(), S
     .await?;
     seen.inventory_rows = texts(client, &by_test_id("inventory-row")).await?.len();
     seen.inventory_credentials_after = texts(client, &by_test_id("inventory-credential")).await?;
-    tab_to(client, "sort-camera", false).await?;
+    tab_to(client, "sort-camera").await?;
     press(client, char::from(Key::Enter)).await?;
     wait_until(
         client,

@@ -270,3 +270,64 @@ export function decommissionCamera(
 export function saveDisposalRecord(camera: string, format: RecordFormat): Promise<SavedRecord> {
   return call<SavedRecord>("save_disposal_record", { camera, format }, camera);
 }
+
+// ---- The wizard's Certificates step (src-tauri/src/certificates.rs) ------------------------------
+import type {
+  CameraCertificate,
+  CertificateEvent,
+  CsrExport,
+  IssuedImport,
+  SiteCaInfo,
+} from "./bindings";
+
+/** The site CA of `name` kept by Camward (subject, SHA-256, expiry), or that it will be created. */
+export function siteCa(name: string): Promise<SiteCaInfo> {
+  return call<SiteCaInfo>("site_ca", { name });
+}
+
+/**
+ * The site-CA route: the CA loaded (created when there is none) and a certificate issued to each
+ * camera; a camera with no administrator gets one first (`password`: the typed one, or `null` to
+ * generate a unique one per camera). `onEvent` hears each camera start and finish.
+ */
+export function enrolWithSiteCa(
+  name: string,
+  targets: string[],
+  password: string | null,
+  onEvent: (event: CertificateEvent) => void,
+): Promise<CameraCertificate[]> {
+  const events = new Channel<CertificateEvent>();
+  events.onmessage = onEvent;
+  return call<CameraCertificate[]>("enrol_with_site_ca", { name, targets, password, onEvent: events });
+}
+
+/** The site's own CA, step one: each camera's CSR written to `dir` with a manifest. */
+export function exportCameraCsrs(
+  targets: string[],
+  organization: string,
+  dir: string,
+  password: string | null,
+): Promise<CsrExport> {
+  return call<CsrExport>("export_camera_csrs", { targets, organization, dir, password });
+}
+
+/** The site's own CA, step two: the issued certificates in `dir` matched, checked against `caFile`, installed. */
+export function importIssuedCertificates(dir: string, caFile: string): Promise<IssuedImport> {
+  return call<IssuedImport>("import_issued_certificates", { dir, caFile });
+}
+
+/**
+ * A certificate with its key onto one camera: a PKCS#12 file with its passphrase, or a PEM pair.
+ * The passphrase is sent once and never comes back; the caller forgets it after the call.
+ */
+export function importCertificateWithKey(args: {
+  target: string;
+  pkcs12: string | null;
+  pemCertificate: string | null;
+  pemKey: string | null;
+  passphrase: string;
+  caFile: string | null;
+  password: string | null;
+}): Promise<CameraCertificate> {
+  return call<CameraCertificate>("import_certificate_with_key", { ...args }, args.target);
+}

@@ -554,6 +554,178 @@ path: string,
  */
 cameras: number, };
 
+export type SiteCaInfo = { 
+/**
+ * The site.
+ */
+site: string, 
+/**
+ * Where its certificate is (or will be) kept.
+ */
+path: string, 
+/**
+ * False when it will be created on first use.
+ */
+exists: boolean, 
+/**
+ * Its subject, when it exists.
+ */
+subject: string | null, 
+/**
+ * SHA-256 of its certificate, hex.
+ */
+sha256: string | null, 
+/**
+ * End of its validity (RFC 3339).
+ */
+not_after: string | null, };
+
+export type CheckedSummary = { 
+/**
+ * The key (`RSA 2048 bits`).
+ */
+key: string, 
+/**
+ * Start of validity (RFC 3339).
+ */
+not_before: string, 
+/**
+ * The camera's clock at the check (RFC 3339).
+ */
+camera_time: string, 
+/**
+ * The CA the chain leads to.
+ */
+chain_to: string, };
+
+export type Enrolled = { 
+/**
+ * The device service URL.
+ */
+camera: string, 
+/**
+ * The names it covers.
+ */
+names: Array<string>, 
+/**
+ * SHA-256 of the certificate the camera presents, hex.
+ */
+sha256: string, 
+/**
+ * End of its validity (RFC 3339).
+ */
+not_after: string, 
+/**
+ * Whether it replaced one the camera served before.
+ */
+replaced: boolean, 
+/**
+ * The checks before upload.
+ */
+checks: CheckedSummary, };
+
+export type CertificateCheck = { 
+/**
+ * `names`, `key`, `validity`, `chain` or `served`.
+ */
+check: string, 
+/**
+ * `pass`, `fail` or `not_run`.
+ */
+result: string, 
+/**
+ * What it saw.
+ */
+detail: string, };
+
+export type CameraCertificate = { 
+/**
+ * The device service URL.
+ */
+camera: string, 
+/**
+ * Whether Camward created its administrator first.
+ */
+admin_created: boolean, 
+/**
+ * What it presents now.
+ */
+enrolled: Enrolled | null, 
+/**
+ * The checks' results.
+ */
+checks: Array<CertificateCheck>, 
+/**
+ * Why it stopped.
+ */
+error: CoreError | null, };
+
+export type CertificateEvent = { "event": "started", 
+/**
+ * The camera.
+ */
+camera: string, } | { "event": "finished", 
+/**
+ * The camera.
+ */
+camera: string, 
+/**
+ * Whether it presents its new certificate.
+ */
+ok: boolean, };
+
+export type ExportedCsr = { 
+/**
+ * The camera.
+ */
+camera: string, 
+/**
+ * The CSR file.
+ */
+file: string, 
+/**
+ * The names it asks for.
+ */
+names: Array<string>, };
+
+export type CsrExport = { 
+/**
+ * The folder.
+ */
+dir: string, 
+/**
+ * One per camera.
+ */
+csrs: Array<ExportedCsr>, 
+/**
+ * Why the others did not.
+ */
+errors: Array<CoreError>, };
+
+export type UnusedFile = { 
+/**
+ * The file.
+ */
+file: string, 
+/**
+ * Why.
+ */
+reason: string, };
+
+export type IssuedImport = { 
+/**
+ * One result per camera a certificate was found for.
+ */
+cameras: Array<CameraCertificate>, 
+/**
+ * Files that matched no camera.
+ */
+unmatched: Array<UnusedFile>, 
+/**
+ * Cameras no certificate was found for.
+ */
+missing: Array<string>, };
+
 export type CredentialState = "current" | "pending" | "awaiting_retirement" | "none";
 
 export type InventoryCamera = { 

@@ -36,7 +36,19 @@ export function errorTitle(error: CoreError): string {
     // The site plan's own errors (camward-policy): `step` holds the field path.
     return `The site plan is not complete yet${error.step ? ` (${error.step})` : ""}`;
   }
+  if (error.step === "check certificate" && error.code.startsWith("cert_")) {
+    // camward-certs' checks before upload (`CertProblem::code`): nothing reached the camera.
+    return "The certificate was refused before upload";
+  }
   switch (error.code) {
+    case "admin_needs_person":
+      return "A person creates this camera's administrator first";
+    case "tls_verification_failed":
+      return "The camera does not present the new certificate";
+    case "site_ca_exists":
+    case "site_ca_missing":
+    case "site_ca_mismatch":
+      return "The site CA cannot be used";
     case "cancelled":
       return "Stopped before this camera was started";
     case "guided_step_pending":
@@ -91,6 +103,10 @@ export function errorTitle(error: CoreError): string {
  */
 export function errorHint(error: CoreError): string | null {
   switch (error.code) {
+    case "admin_needs_person":
+      return "Do the camera's manual step after Apply, then give it its certificate with camward certs enrol.";
+    case "tls_verification_failed":
+      return "The assignment was undone and HTTP stays on; check the camera's certificate page.";
     case "no_password":
       return "Camward logs in with the password the OS keychain holds for this camera. Store it with `camward credentials set`, or commission the camera to create one.";
     case "credential_change_in_progress":

@@ -60,11 +60,12 @@ pub async fn install_with_key(
             .last()
             .ok_or_else(|| step_error("cert_missing", camera, step, "no certificate"))?,
     };
+    let now = camera_time(session, clock);
     let checked = check_certificate(
         &identity.chain_der,
         &Expectations {
             trust_anchor_der: anchor,
-            camera_time: camera_time(session, clock),
+            camera_time: now,
             reached_by: names,
             camera_spki_der: None,
         },
@@ -143,6 +144,8 @@ pub async fn install_with_key(
         replaced,
         leaf_sha256: checked.leaf_sha256,
         not_after: checked.not_after,
+        camera_time: now,
+        checked,
     })
 }
 
@@ -157,14 +160,27 @@ pub async fn import_key_camera(
     trust_anchor_der: Option<&[u8]>,
     extra: &[SubjectName],
 ) -> Result<Enrolled, CoreError> {
+    import_key_camera_checked(vault, target, user, identity, trust_anchor_der, extra)
+        .await
+        .map_err(|e| e.to_core())
+}
+
+/// [`import_key_camera`], a refusal by the checks keeping every problem they found.
+pub async fn import_key_camera_checked(
+    vault: &crate::credentials::Vault,
+    target: &str,
+    user: &str,
+    identity: &ImportedIdentity,
+    trust_anchor_der: Option<&[u8]>,
+    extra: &[SubjectName],
+) -> Result<Enrolled, EnrolmentError> {
     let url = crate::target::device_url(target)?;
     let key = camward_vault::CredentialKey::new(crate::camera_key(&url), user);
     let session = crate::session::logged_in(vault, &url, &key).await?;
     let names = names_for(&url, extra);
     let clock = camward_onvif::clock::SystemClock;
-    let installed = install_with_key(&session, &url, identity, trust_anchor_der, &names, &clock)
-        .await
-        .map_err(|e| e.to_core())?;
+    let installed =
+        install_with_key(&session, &url, identity, trust_anchor_der, &names, &clock).await?;
     record_installed(
         vault,
         &url,
@@ -173,4 +189,5 @@ pub async fn import_key_camera(
         &names,
         &installed,
     )
+    .map_err(EnrolmentError::Failed)
 }

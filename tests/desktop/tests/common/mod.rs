@@ -1,6 +1,7 @@
 //! What every desktop WebDriver test needs: the prerequisites (tauri-driver, WebKitWebDriver, an
 //! X display, the built app), tauri-driver itself (stopped with everything below it, also when a
-//! test panics), a WebDriver session on the app, and small helpers to read the screen.
+//! test panics), a WebDriver session on the app, small helpers to read the screen, and the
+//! keyboard ([`keyboard`]).
 //!
 //! Each test binary uses part of it.
 #![allow(dead_code)]
@@ -12,6 +13,14 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+
+pub mod keyboard;
+// Each test binary uses part of these.
+#[allow(unused_imports)]
+pub use keyboard::{
+    clear_focused, count, eval, focused, keys, press, shift_tab, shift_tab_to, tab_to, texts,
+    type_text, wait_until, wait_until_within,
+};
 
 /// How long the app may take to show a screen, and a request to show its result.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(30);

@@ -1,128 +1,12 @@
-//! The keyboard and screen helpers of the rotate and decommission journeys' WebDriver tests
-//! (`journey_rotate.rs`, `journey_decommission.rs`): keys as a person presses them, waiting for
-//! the page, reading it, and the camera's own state read over loopback with camward-core.
+//! The helpers of the rotate and decommission journeys' WebDriver tests (`journey_rotate.rs`,
+//! `journey_decommission.rs`): reaching a journey and the demo's administrators from the
+//! keyboard, and reading the page; the keyboard itself is `common::keyboard`.
 #![allow(dead_code)]
 
-use std::time::{Duration, Instant};
-
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 
-use crate::common::{by_test_id, UI_TIMEOUT};
-
-/// Tabs tried before giving up on reaching an element from the keyboard.
-pub const MAX_TABS: usize = 30;
-
-/// Presses and releases `key` on whatever has the focus.
-pub async fn press(client: &Client, key: char) -> Result<(), String> {
-    let actions = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down { value: key })
-        .then(KeyAction::Up { value: key });
-    client
-        .perform_actions(actions)
-        .await
-        .map_err(|error| format!("pressing {key:?}: {error}"))
-}
-
-/// Shift+Tab: the focus moves back one element.
-pub async fn shift_tab(client: &Client) -> Result<(), String> {
-    let shift = char::from(Key::Shift);
-    let tab = char::from(Key::Tab);
-    let actions = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down { value: shift })
-        .then(KeyAction::Down { value: tab })
-        .then(KeyAction::Up { value: tab })
-        .then(KeyAction::Up { value: shift });
-    client
-        .perform_actions(actions)
-        .await
-        .map_err(|error| format!("pressing Shift+Tab: {error}"))
-}
-
-/// Types `text` key by key into whatever has the focus.
-pub async fn type_text(client: &Client, text: &str) -> Result<(), String> {
-    let mut actions = KeyActions::new("keyboard".into());
-    for key in text.chars() {
-        actions = actions
-            .then(KeyAction::Down { value: key })
-            .then(KeyAction::Up { value: key });
-    }
-    client
-        .perform_actions(actions)
-        .await
-        .map_err(|error| format!("typing {text:?}: {error}"))
-}
-
-/// The `data-testid` of the focused element (empty when it has none).
-pub async fn focused(client: &Client) -> Result<String, String> {
-    let element = client
-        .active_element()
-        .await
-        .map_err(|error| format!("reading the focused element: {error}"))?;
-    Ok(element
-        .attr("data-testid")
-        .await
-        .map_err(|error| format!("reading the focused element's test id: {error}"))?
-        .unwrap_or_default())
-}
-
-/// Presses Tab (or Shift+Tab with `back`) until the element with `data-testid` has the focus.
-pub async fn tab_to(client: &Client, test_id: &str, back: bool) -> Result<usize, String> {
-    let mut path = Vec::new();
-    for tabs in 1..=MAX_TABS {
-        if back {
-            shift_tab(client).await?;
-        } else {
-            press(client, char::from(Key::Tab)).await?;
-        }
-        let now = focused(client).await?;
-        if now == test_id {
-            return Ok(tabs);
-        }
-        path.push(now);
-    }
-    Err(format!(
-        "{test_id} never got the focus in {MAX_TABS} Tabs; the focus went through {path:?}"
-    ))
-}
-
-/// Waits until `condition` (a JavaScript expression) holds, or says what it waited for.
-pub async fn wait_until(client: &Client, what: &str, condition: &str) -> Result<(), String> {
-    let deadline = Instant::now() + UI_TIMEOUT;
-    let script = format!("return Boolean({condition});");
-    loop {
-        let holds = client
-            .execute(&script, Vec::new())
-            .await
-            .map_err(|error| format!("checking {what}: {error}"))?;
-        if holds.as_bool() == Some(true) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("timed out waiting for {what}"));
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-}
-
-/// The texts of every element matching `selector`.
-pub async fn texts(client: &Client, selector: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for element in client
-        .find_all(Locator::Css(selector))
-        .await
-        .map_err(|error| format!("finding {selector}: {error}"))?
-    {
-        out.push(
-            element
-                .text()
-                .await
-                .map_err(|error| format!("reading {selector}: {error}"))?,
-        );
-    }
-    Ok(out)
-}
+use crate::common::{by_test_id, press, shift_tab_to, tab_to, wait_until, UI_TIMEOUT};
 
 /// The value of attribute `name` of every element with `data-testid`.
 pub async fn attrs(client: &Client, test_id: &str, name: &str) -> Result<Vec<String>, String> {
@@ -160,7 +44,7 @@ pub async fn open_journey(client: &Client, nav: &str, heading: &str) -> Result<(
         "document.activeElement && document.activeElement.id === 'journey-title'",
     )
     .await?;
-    tab_to(client, nav, true).await?;
+    shift_tab_to(client, nav).await?;
     press(client, char::from(Key::Enter)).await?;
     wait_until(
         client,
@@ -173,7 +57,7 @@ pub async fn open_journey(client: &Client, nav: &str, heading: &str) -> Result<(
 /// From the journey's heading: Tab to "Give the simulated cameras an administrator", Enter, and
 /// wait until `expected` cameras can be picked.
 pub async fn give_demo_admins(client: &Client, expected: usize) -> Result<(), String> {
-    tab_to(client, "give-demo-admins", false).await?;
+    tab_to(client, "give-demo-admins").await?;
     press(client, char::from(Key::Enter)).await?;
     wait_until(
         client,
