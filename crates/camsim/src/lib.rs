@@ -337,6 +337,10 @@ impl SimCamera {
     pub fn https_requests(&self) -> u64 {
         self.camera.https_requests()
     }
+    /// TCP connections the camera's HTTP and HTTPS listeners have accepted since it started.
+    pub fn connections(&self) -> u64 {
+        self.camera.connections_accepted()
+    }
     /// Consecutive failed logins since the last success or lock-out expiry.
     pub fn failed_logins(&self) -> u32 {
         self.camera.failed_logins()

@@ -84,6 +84,8 @@ pub(crate) struct Camera {
     requests: std::sync::atomic::AtomicU64,
     /// Of those, the ones that came over HTTPS.
     https_requests: std::sync::atomic::AtomicU64,
+    /// TCP connections accepted on the HTTP and HTTPS listeners (the IP filter's refusals too).
+    connections_accepted: std::sync::atomic::AtomicU64,
     cfg: Arc<FleetConfig>,
     index: usize,
     /// This camera's flavour ([`Flavour::Mix`] resolved).
@@ -254,6 +256,7 @@ impl Camera {
         let camera = Arc::new(Camera {
             requests: std::sync::atomic::AtomicU64::new(0),
             https_requests: std::sync::atomic::AtomicU64::new(0),
+            connections_accepted: std::sync::atomic::AtomicU64::new(0),
             flavour,
             vendor,
             runtime: Mutex::new(Runtime {
@@ -494,6 +497,10 @@ impl Camera {
         self.https_requests.load(Ordering::Relaxed)
     }
 
+    pub(crate) fn connections_accepted(&self) -> u64 {
+        self.connections_accepted.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
@@ -588,6 +595,7 @@ impl Camera {
                     tokio::select! {
                         accepted = l.accept() => {
                             if let Ok((stream, peer)) = accepted {
+                                self.connections_accepted.fetch_add(1, Ordering::Relaxed);
                                 let camera = self.clone();
                                 let acceptor = acceptor.clone();
                                 tokio::spawn(async move { camera.serve_connection(which, stream, peer, acceptor).await });

@@ -234,6 +234,16 @@ fn main() {
     );
     println!("  host-restriction pass after:   {filtered}/{cameras}");
     println!("  round trips per camera:        {least}–{most}");
+    let connections: Vec<u64> = fleet
+        .cameras()
+        .iter()
+        .map(camsim::SimCamera::connections)
+        .collect();
+    println!(
+        "  TCP connections per camera:    {}–{} (HTTP and HTTPS, accepted by the camera)",
+        connections.iter().copied().min().unwrap_or(0),
+        connections.iter().copied().max().unwrap_or(0)
+    );
     println!(
         "  sequential round-trip minimum: {minimum:.2} s (most round trips × {LATENCY_MS} ms)"
     );

@@ -9,9 +9,56 @@ use crate::CoreError;
 /// A camera session over the project's one HTTP client configuration.
 pub type CameraSession = Camera<ReqwestTransport>;
 
+tokio::task_local! {
+    static SHARED: SharedClients;
+}
+
+/// The HTTP clients of one piece of work on one camera (see [`sharing_connections`]), one per
+/// TLS trust: `None` for plain HTTP, else the pinned certificate's SHA-256.
+#[derive(Default)]
+struct SharedClients(
+    std::sync::Mutex<std::collections::HashMap<Option<[u8; 32]>, ReqwestTransport>>,
+);
+
+/// Runs `work` — everything done to one camera in one task, such as commissioning it — with its
+/// sessions sharing HTTP clients, so a new session reuses the keep-alive connections of the
+/// sessions before it instead of opening its own. A client is shared only by sessions that
+/// trust the same thing (plain HTTP, or exactly one pinned certificate), and only inside this
+/// task: nothing outlives `work`, and outside such a scope every session has a client of its
+/// own. Checks that must see the camera as a newcomer does (ports, 401 challenges) never use
+/// these clients.
+pub async fn sharing_connections<F: std::future::Future>(work: F) -> F::Output {
+    SHARED.scope(SharedClients::default(), work).await
+}
+
+/// A client for sessions trusting `pin` (plain HTTP when `None`): the task's shared one inside
+/// [`sharing_connections`], else a new one.
+fn transport(pin: Option<[u8; 32]>) -> Result<ReqwestTransport, camward_onvif::TransportError> {
+    let build = || {
+        ReqwestTransport::new(&HttpConfig {
+            trust: pin.map(camward_onvif::http::TlsTrust::PinnedSha256),
+            ..HttpConfig::default()
+        })
+    };
+    SHARED
+        .try_with(|shared| {
+            let mut clients = shared
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(client) = clients.get(&pin) {
+                return Ok(client.clone());
+            }
+            let client = build()?;
+            clients.insert(pin, client.clone());
+            Ok(client)
+        })
+        .unwrap_or_else(|_outside_a_scope| build())
+}
+
 /// Opens a session with the camera whose device service is at `url` (already normalised).
 pub fn open(url: &str) -> Result<CameraSession, CoreError> {
-    let transport = ReqwestTransport::new(&HttpConfig::default())
+    let transport = transport(None)
         .map_err(|e| onvif_error(url, "open connection", OnvifError::Transport(e)))?;
     Camera::new(transport, url, Arc::new(camward_onvif::clock::SystemClock))
         .map_err(|e| onvif_error(url, "open connection", e))
@@ -64,11 +111,7 @@ impl Route {
         let Some(h) = &self.https else {
             return open(url);
         };
-        let config = HttpConfig {
-            trust: Some(camward_onvif::http::TlsTrust::PinnedSha256(h.pin)),
-            ..HttpConfig::default()
-        };
-        let transport = ReqwestTransport::new(&config)
+        let transport = transport(Some(h.pin))
             .map_err(|e| onvif_error(url, "open HTTPS connection", OnvifError::Transport(e)))?;
         Camera::new(
             transport,

@@ -331,14 +331,15 @@ async fn commission_in_task(
             outside: inputs.outside,
             firmware: inputs.firmware.as_ref(),
         };
-        commission_with(
+        // The camera's sessions, one after the other, keep using the same connections.
+        crate::session::sharing_connections(commission_with(
             &inputs.vault,
             &target,
             &options,
             Some(&inputs.peers),
             run,
             &emit,
-        )
+        ))
         .await
     };
     emit(CommissionEvent::CameraDone {
