@@ -419,6 +419,8 @@ mod tests {
                 "leaf.pem",
             ],
         );
+        // The passphrase reaches openssl in a file, never on its command line.
+        std::fs::write(root.join("pass"), "right-Passphrase-1").expect("write");
         openssl(
             &root,
             &[
@@ -431,7 +433,7 @@ mod tests {
                 "-certfile",
                 "ca.pem",
                 "-passout",
-                "pass:right-Passphrase-1",
+                "file:pass",
                 "-out",
                 "id.p12",
             ],

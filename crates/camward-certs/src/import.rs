@@ -244,6 +244,9 @@ mod tests {
         std::fs::write(p("leaf.pem"), crate::to_pem("CERTIFICATE", &m.leaf)).expect("write");
         std::fs::write(p("ca.pem"), crate::to_pem("CERTIFICATE", &m.ca)).expect("write");
         std::fs::write(p("key.pem"), &m.key_pem).expect("write");
+        // The passphrases reach openssl in files, never on its command line.
+        std::fs::write(p("pass"), "S3cret-pw").expect("write");
+        std::fs::write(p("pass-x"), "x").expect("write");
         let (ok, out) = openssl(&[
             "pkcs12",
             "-export",
@@ -254,7 +257,7 @@ mod tests {
             "-certfile",
             &p("ca.pem"),
             "-passout",
-            "pass:S3cret-pw",
+            &format!("file:{}", p("pass")),
             "-out",
             &p("id.p12"),
         ]);
@@ -277,7 +280,7 @@ mod tests {
             "-inkey",
             &p("other.pem"),
             "-passout",
-            "pass:x",
+            &format!("file:{}", p("pass-x")),
             "-out",
             &p("bad.p12"),
         ]);

@@ -71,6 +71,8 @@ fn make_pkcs12(dir: &Path) {
             "leaf.pem",
         ],
     );
+    // The passphrase reaches openssl in a file, never on its command line.
+    std::fs::write(dir.join("pass"), PASSPHRASE).expect("write");
     openssl(
         dir,
         &[
@@ -83,7 +85,7 @@ fn make_pkcs12(dir: &Path) {
             "-certfile",
             "ca.pem",
             "-passout",
-            &format!("pass:{PASSPHRASE}"),
+            "file:pass",
             "-out",
             "id.p12",
         ],

@@ -119,7 +119,9 @@ fn openssl_pkcs12(
     std::fs::write(dir.join("leaf.pem"), pem(leaf_der)).expect("write");
     std::fs::write(dir.join("key.pem"), key_pem).expect("write");
     std::fs::write(dir.join("ca.pem"), &ca.pem).expect("write");
-    let pass = format!("pass:{passphrase}");
+    // The passphrase reaches openssl in a file, never on its command line.
+    std::fs::write(dir.join("pass"), passphrase).expect("write");
+    let pass = format!("file:{}", path(dir, "pass"));
     openssl(&[
         "pkcs12",
         "-export",
