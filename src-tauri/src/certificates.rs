@@ -80,7 +80,8 @@ pub async fn enrol_with_site_ca(
     .map_err(|e| internal("issue certificates", e))
 }
 
-/// The site's own CA, step one: the cameras' CSRs written to `dir` with a manifest.
+/// The site's own CA, step one: the cameras' CSRs written to `dir` with a manifest, progress
+/// per camera over `on_event` (a camera may take many seconds to make its key).
 #[tauri::command]
 pub async fn export_camera_csrs(
     site: State<'_, Site>,
@@ -88,6 +89,7 @@ pub async fn export_camera_csrs(
     organization: String,
     dir: String,
     password: Option<String>,
+    on_event: Channel<CertificateEvent>,
 ) -> Result<CsrExport, CoreError> {
     let vault = site.vault()?;
     let choice = choice(password);
@@ -100,6 +102,11 @@ pub async fn export_camera_csrs(
                 &choice,
                 &organization,
                 &PathBuf::from(dir),
+                &|event| {
+                    if let Err(error) = on_event.send(event.into()) {
+                        tracing::debug!(%error, "certificate event not delivered");
+                    }
+                },
             ))
             .into()
     })
@@ -261,6 +268,8 @@ mod tests {
         let (vault, urls) = site.demo_targets().expect("demo targets");
         let root = std::env::temp_dir().join(format!("camward-csr-route-{}", std::process::id()));
         let dir = root.join("csrs");
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&events);
         let exported = core::export_csrs_for(
             &vault,
             &urls,
@@ -268,9 +277,30 @@ mod tests {
             &NewPassword::Generate,
             "Demo site",
             &dir,
+            &move |event| seen.lock().unwrap().push(event),
         )
         .await;
         assert_eq!(exported.csrs.len(), 3, "{exported:#?}");
+        // Each camera's start and end, in order, the three with a CSR ending well.
+        let events = events.lock().unwrap().clone();
+        assert_eq!(events.len(), 2 * urls.len(), "{events:?}");
+        for (url, pair) in urls.iter().zip(events.chunks(2)) {
+            assert_eq!(
+                pair[0],
+                core::CertificateEvent::Started {
+                    camera: url.clone()
+                }
+            );
+            let ok = exported.csrs.iter().any(|c| &c.camera == url);
+            assert_eq!(
+                pair[1],
+                core::CertificateEvent::Finished {
+                    camera: url.clone(),
+                    ok
+                },
+                "{events:?}"
+            );
+        }
         assert!(
             exported
                 .errors

@@ -1291,24 +1291,41 @@ pub async fn export_csrs(
     let mut csrs = Vec::new();
     let mut errors = Vec::new();
     for target in targets {
-        let made = async {
-            let url = crate::target::device_url(target)?;
-            let key = camward_vault::CredentialKey::new(crate::camera_key(&url), user);
-            let session = crate::session::logged_in(vault, &url, &key).await?;
-            let enrolment = enrolment_for(organization, names_for(&url, extra));
-            let made = create_key_and_csr(&session, &url, &enrolment).await?;
-            Ok::<_, CoreError>(camward_certs::CsrForExport {
-                camera: url,
-                csr_der: made.csr_der,
-            })
-        }
-        .await;
-        match made {
+        match csr_for_export(vault, target, user, organization, extra).await {
             Ok(csr) => csrs.push(csr),
             Err(e) => errors.push(e),
         }
     }
-    match camward_certs::export_batch(dir, &csrs) {
+    write_csr_batch(dir, &csrs, errors)
+}
+
+/// One camera of [`export_csrs`]: it makes a key on the camera and its CSR, logged in as `user`.
+pub(crate) async fn csr_for_export(
+    vault: &crate::credentials::Vault,
+    target: &str,
+    user: &str,
+    organization: &str,
+    extra: &[SubjectName],
+) -> Result<camward_certs::CsrForExport, CoreError> {
+    let url = crate::target::device_url(target)?;
+    let key = camward_vault::CredentialKey::new(crate::camera_key(&url), user);
+    let session = crate::session::logged_in(vault, &url, &key).await?;
+    let enrolment = enrolment_for(organization, names_for(&url, extra));
+    let made = create_key_and_csr(&session, &url, &enrolment).await?;
+    Ok(camward_certs::CsrForExport {
+        camera: url,
+        csr_der: made.csr_der,
+    })
+}
+
+/// The end of [`export_csrs`]: the CSRs and their manifest written to `dir`; a failure to
+/// write them joins `errors`, with an empty manifest.
+pub(crate) fn write_csr_batch(
+    dir: &std::path::Path,
+    csrs: &[camward_certs::CsrForExport],
+    mut errors: Vec<CoreError>,
+) -> (camward_certs::Manifest, Vec<CoreError>) {
+    match camward_certs::export_batch(dir, csrs) {
         Ok(manifest) => (manifest, errors),
         Err(e) => {
             errors.push(step_error(

@@ -228,11 +228,23 @@ describe("CertificatesStep", () => {
   });
 
   it("imports the issued certificates and lists the files that matched no camera", async () => {
-    api.exportCameraCsrs.mockResolvedValue({
-      dir: "/tmp/csrs",
-      csrs: CAMERAS.map((camera, i) => ({ camera, file: `/tmp/csrs/cam-${i}.csr.pem`, names: ["127.0.0.1"] })),
-      errors: [],
-    });
+    // The export reports each camera's start and end, and waits until the test lets it finish.
+    let finishExport: () => void = () => {};
+    api.exportCameraCsrs.mockImplementation(
+      (targets: string[], _org: string, dir: string, _password: string | null, onEvent: (e: CertificateEvent) => void) => {
+        onEvent({ event: "started", camera: targets[0]! });
+        onEvent({ event: "finished", camera: targets[0]!, ok: true });
+        onEvent({ event: "started", camera: targets[1]! });
+        return new Promise((resolve) => {
+          finishExport = () =>
+            resolve({
+              dir,
+              csrs: targets.map((camera, i) => ({ camera, file: `${dir}/cam-${i}.csr.pem`, names: ["127.0.0.1"] })),
+              errors: [],
+            });
+        });
+      },
+    );
     api.importIssuedCertificates.mockResolvedValue({
       cameras: [proven(CAMERAS[0]!, SHA_A)],
       unmatched: [{ file: "/tmp/csrs/other.pem", reason: "its key is no camera's of the manifest" }],
@@ -246,7 +258,14 @@ describe("CertificatesStep", () => {
     flushSync();
     q(target, "csr-export")!.click();
     await settle();
-    expect(api.exportCameraCsrs).toHaveBeenCalledWith(CAMERAS, "Site", "/tmp/csrs", null);
+    expect(api.exportCameraCsrs).toHaveBeenCalledWith(CAMERAS, "Site", "/tmp/csrs", null, expect.any(Function));
+    expect(q(target, "csr-progress")?.textContent?.trim()).toBe(
+      `1 of ${CAMERAS.length} cameras have made their key and request`,
+    );
+    expect(q(target, "csr-export")?.textContent?.trim()).toBe("Exporting…");
+    finishExport();
+    await settle();
+    expect(q(target, "csr-progress")).toBeNull();
     expect(all(target, "csr-file")).toHaveLength(2);
     expect((q(target, "issued-dir") as HTMLInputElement).value).toBe("/tmp/csrs");
     const ca = q(target, "ca-file") as HTMLInputElement;

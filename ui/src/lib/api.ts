@@ -301,14 +301,17 @@ export function enrolWithSiteCa(
   return call<CameraCertificate[]>("enrol_with_site_ca", { name, targets, password, onEvent: events });
 }
 
-/** The site's own CA, step one: each camera's CSR written to `dir` with a manifest. */
+/** The site's own CA, step one: each camera's CSR written to `dir` with a manifest, progress per camera. */
 export function exportCameraCsrs(
   targets: string[],
   organization: string,
   dir: string,
   password: string | null,
+  onEvent: (event: CertificateEvent) => void,
 ): Promise<CsrExport> {
-  return call<CsrExport>("export_camera_csrs", { targets, organization, dir, password });
+  const events = new Channel<CertificateEvent>();
+  events.onmessage = onEvent;
+  return call<CsrExport>("export_camera_csrs", { targets, organization, dir, password, onEvent: events });
 }
 
 /** The site's own CA, step two: the issued certificates in `dir` matched, checked against `caFile`, installed. */

@@ -488,7 +488,9 @@ pub struct CsrExport {
 }
 
 /// The site's own CA, step one, for the cameras of a commissioning: each gets its administrator
-/// if it has none, then [`super::export_csrs`] writes their CSRs and manifest to `dir`.
+/// if it has none, then makes its key and CSR ([`super::export_csrs`]), its start and end
+/// reported to `on_event` (a camera's key generation can take many seconds); then the CSRs and
+/// their manifest are written to `dir`.
 pub async fn export_csrs_for(
     vault: &Vault,
     targets: &[String],
@@ -496,21 +498,31 @@ pub async fn export_csrs_for(
     choice: &NewPassword,
     organization: &str,
     dir: &Path,
+    on_event: &(dyn Fn(CertificateEvent) + Sync),
 ) -> CsrExport {
-    let mut ready = Vec::new();
+    let mut csrs = Vec::new();
     let mut errors = Vec::new();
     for target in targets {
-        let admin = match crate::target::device_url(target) {
-            Ok(url) => ensure_admin(vault, &url, user, choice).await.map(|_| url),
+        on_event(CertificateEvent::Started {
+            camera: target.clone(),
+        });
+        let made = match crate::target::device_url(target) {
+            Ok(url) => match ensure_admin(vault, &url, user, choice).await {
+                Ok(_) => super::csr_for_export(vault, &url, user, organization, &[]).await,
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
-        match admin {
-            Ok(url) => ready.push(url),
+        on_event(CertificateEvent::Finished {
+            camera: target.clone(),
+            ok: made.is_ok(),
+        });
+        match made {
+            Ok(csr) => csrs.push(csr),
             Err(e) => errors.push(e),
         }
     }
-    let (manifest, failed) = super::export_csrs(vault, &ready, user, organization, &[], dir).await;
-    errors.extend(failed);
+    let (manifest, errors) = super::write_csr_batch(dir, &csrs, errors);
     CsrExport {
         dir: dir.display().to_string(),
         csrs: manifest
