@@ -39,13 +39,22 @@ struct Timed {
     calls: std::sync::atomic::AtomicU64,
     nanos: std::sync::atomic::AtomicU64,
     spans: std::sync::Mutex<Vec<(Instant, Instant)>>,
+    /// Per kind of call (a read that found the entry, one that did not, a write, a delete): how
+    /// many, and their summed time.
+    kinds: std::sync::Mutex<std::collections::BTreeMap<&'static str, (u64, std::time::Duration)>>,
 }
 
 impl Timed {
-    fn time<T>(&self, f: impl FnOnce() -> T) -> T {
+    /// Times one call; `kind` names it from its outcome.
+    fn time<T>(&self, f: impl FnOnce() -> T, kind: impl FnOnce(&T) -> &'static str) -> T {
         let started = Instant::now();
         let out = f();
         let ended = Instant::now();
+        let mut kinds = self.kinds.lock().unwrap();
+        let entry = kinds.entry(kind(&out)).or_default();
+        entry.0 += 1;
+        entry.1 += ended - started;
+        drop(kinds);
         self.calls
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.nanos.fetch_add(
@@ -97,17 +106,24 @@ impl camward_vault::SecretStore for Timed {
         &self,
         key: &camward_vault::CredentialKey,
     ) -> Result<Option<camward_vault::Sensitive<String>>, camward_vault::VaultError> {
-        self.time(|| self.inner.get(key))
+        self.time(
+            || self.inner.get(key),
+            |r| match r {
+                Ok(Some(_)) => "read, found",
+                Ok(None) => "read, missing",
+                Err(_) => "read, failed",
+            },
+        )
     }
     fn set(
         &self,
         key: &camward_vault::CredentialKey,
         secret: &camward_vault::Sensitive<String>,
     ) -> Result<(), camward_vault::VaultError> {
-        self.time(|| self.inner.set(key, secret))
+        self.time(|| self.inner.set(key, secret), |_| "write")
     }
     fn delete(&self, key: &camward_vault::CredentialKey) -> Result<(), camward_vault::VaultError> {
-        self.time(|| self.inner.delete(key))
+        self.time(|| self.inner.delete(key), |_| "delete")
     }
 }
 
@@ -146,6 +162,7 @@ fn main() {
         calls: 0.into(),
         nanos: 0.into(),
         spans: std::sync::Mutex::new(Vec::new()),
+        kinds: std::sync::Mutex::new(std::collections::BTreeMap::new()),
     });
     let secrets: Arc<dyn camward_vault::SecretStore> = if memory {
         Arc::new(camward_vault::MemoryStore::default())
@@ -255,6 +272,13 @@ fn main() {
     let keychain_s = store.nanos.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9;
     println!("  keychain calls:                {calls} ({:.1} per camera), {keychain_s:.1} s in them summed over tasks", calls as f64 / cameras as f64);
     if !memory {
+        for (kind, (n, time)) in store.kinds.lock().unwrap().iter() {
+            println!(
+                "    {kind:<14} {n:>5} ({:.1} per camera), {:.1} ms each on average",
+                *n as f64 / cameras as f64,
+                time.as_secs_f64() * 1000.0 / (*n).max(1) as f64
+            );
+        }
         let busy = store.busy().as_secs_f64();
         println!("  keychain busy:                 {busy:.2} s with a call in flight (the daemon serves one at a time: a second floor)");
         println!(
