@@ -35,6 +35,15 @@ fn choice(password: Option<String>) -> NewPassword {
     })
 }
 
+/// Hands each of a route's events to the web view's `channel`.
+fn forward(channel: &Channel<CertificateEvent>) -> impl Fn(core::CertificateEvent) + Sync + '_ {
+    move |event| {
+        if let Err(error) = channel.send(event.into()) {
+            tracing::debug!(%error, "certificate event not delivered");
+        }
+    }
+}
+
 /// The site CA of `name` (subject, SHA-256, expiry), or that it will be created.
 #[tauri::command]
 pub fn site_ca(site: State<'_, Site>, name: String) -> Result<SiteCaInfo, CoreError> {
@@ -66,11 +75,7 @@ pub async fn enrol_with_site_ca(
                 AUDIT_USER,
                 &choice,
                 &ca,
-                &|event| {
-                    if let Err(error) = on_event.send(event.into()) {
-                        tracing::debug!(%error, "certificate event not delivered");
-                    }
-                },
+                &forward(&on_event),
             ))
             .into_iter()
             .map(Into::into)
@@ -102,11 +107,7 @@ pub async fn export_camera_csrs(
                 &choice,
                 &organization,
                 &PathBuf::from(dir),
-                &|event| {
-                    if let Err(error) = on_event.send(event.into()) {
-                        tracing::debug!(%error, "certificate event not delivered");
-                    }
-                },
+                &forward(&on_event),
             ))
             .into()
     })

@@ -36,8 +36,6 @@ const LATENCY_MS: u64 = 20;
 #[derive(Debug)]
 struct Timed {
     inner: camward_vault::Keychain,
-    calls: std::sync::atomic::AtomicU64,
-    nanos: std::sync::atomic::AtomicU64,
     spans: std::sync::Mutex<Vec<(Instant, Instant)>>,
     /// Per kind of call (a read that found the entry, one that did not, a write, a delete): how
     /// many, and their summed time.
@@ -55,12 +53,6 @@ impl Timed {
         entry.0 += 1;
         entry.1 += ended - started;
         drop(kinds);
-        self.calls
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.nanos.fetch_add(
-            (ended - started).as_nanos() as u64,
-            std::sync::atomic::Ordering::Relaxed,
-        );
         self.spans.lock().unwrap().push((started, ended));
         out
     }
@@ -159,8 +151,6 @@ fn main() {
     let memory = std::env::args().any(|a| a == "--memory-store");
     let store = Arc::new(Timed {
         inner: test_vault.keychain(),
-        calls: 0.into(),
-        nanos: 0.into(),
         spans: std::sync::Mutex::new(Vec::new()),
         kinds: std::sync::Mutex::new(std::collections::BTreeMap::new()),
     });
@@ -268,11 +258,12 @@ fn main() {
         "  wall / minimum:                {:.2}×",
         wall.as_secs_f64() / minimum.max(1e-9)
     );
-    let calls = store.calls.load(std::sync::atomic::Ordering::Relaxed);
-    let keychain_s = store.nanos.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9;
+    let kinds = store.kinds.lock().unwrap().clone();
+    let calls: u64 = kinds.values().map(|(n, _)| n).sum();
+    let keychain_s: f64 = kinds.values().map(|(_, t)| t.as_secs_f64()).sum();
     println!("  keychain calls:                {calls} ({:.1} per camera), {keychain_s:.1} s in them summed over tasks", calls as f64 / cameras as f64);
     if !memory {
-        for (kind, (n, time)) in store.kinds.lock().unwrap().iter() {
+        for (kind, (n, time)) in &kinds {
             println!(
                 "    {kind:<14} {n:>5} ({:.1} per camera), {:.1} ms each on average",
                 *n as f64 / cameras as f64,

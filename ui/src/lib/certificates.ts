@@ -67,6 +67,11 @@ export function applyCertificateEvent(
   return { ...progress, [event.camera]: event.ok ? "done" : "failed" };
 }
 
+/** How many cameras of a route's progress are finished, well or not. */
+export function finishedCount(progress: Record<string, CertProgress>): number {
+  return Object.values(progress).filter((p) => p === "done" || p === "failed").length;
+}
+
 /** Merges new results into the ones kept, one per camera, the newest winning. */
 export function mergeResults(kept: CameraCertificate[], fresh: CameraCertificate[]): CameraCertificate[] {
   const byCamera = new Map(kept.map((r) => [r.camera, r]));
