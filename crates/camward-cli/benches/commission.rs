@@ -11,9 +11,11 @@
 //! `dbus-run-session -- sh -c 'printf pw | gnome-keyring-daemon --unlock --components=secrets;
 //! cargo bench -p camward-cli --bench commission -- [CAMERAS] [CONCURRENCY] [--memory-store]'`
 //!
-//! The keychain daemon serves one call at a time and a write makes it rewrite and sync its file
+//! The keychain daemon serves one call at a time and a write makes it rewrite its keyring file
 //! (see `cargo bench -p camward-vault --bench keychain_costs`), so with the real keychain the
-//! wall time has a floor of (keychain calls × their cost) that no schedule removes.
+//! wall time has a floor that no schedule removes: a camera's password is written between two of
+//! its round trips, so the bench also prints the fewest round trips before a write + the
+//! keychain's busy time + the fewest round trips after one, and the wall time's ratio to that.
 //! `--memory-store` keeps the secrets in this process instead, to measure the schedule alone.
 #![allow(clippy::unwrap_used)] // Bench code: a failed unwrap is a failed run.
 
@@ -40,6 +42,11 @@ struct Timed {
     /// Per kind of call (a read that found the entry, one that did not, a write, a delete): how
     /// many, and their summed time.
     kinds: std::sync::Mutex<std::collections::BTreeMap<&'static str, (u64, std::time::Duration)>>,
+    /// The simulated cameras by camera key, to read how many round trips one had had when its
+    /// password was written.
+    cameras: std::collections::HashMap<String, camsim::SimCamera>,
+    /// Per write: its camera, and the round trips that camera had received before it.
+    before_write: std::sync::Mutex<Vec<(String, u64)>>,
 }
 
 impl Timed {
@@ -112,6 +119,12 @@ impl camward_vault::SecretStore for Timed {
         key: &camward_vault::CredentialKey,
         secret: &camward_vault::Sensitive<String>,
     ) -> Result<(), camward_vault::VaultError> {
+        if let Some(camera) = self.cameras.get(&key.camera) {
+            self.before_write
+                .lock()
+                .unwrap()
+                .push((key.camera.clone(), camera.requests()));
+        }
         self.time(|| self.inner.set(key, secret), |_| "write")
     }
     fn delete(&self, key: &camward_vault::CredentialKey) -> Result<(), camward_vault::VaultError> {
@@ -153,6 +166,12 @@ fn main() {
         inner: test_vault.keychain(),
         spans: std::sync::Mutex::new(Vec::new()),
         kinds: std::sync::Mutex::new(std::collections::BTreeMap::new()),
+        cameras: fleet
+            .cameras()
+            .iter()
+            .map(|c| (camward_core::camera_key(&c.device_url()), c.clone()))
+            .collect(),
+        before_write: std::sync::Mutex::new(Vec::new()),
     });
     let secrets: Arc<dyn camward_vault::SecretStore> = if memory {
         Arc::new(camward_vault::MemoryStore::default())
@@ -276,6 +295,29 @@ fn main() {
             "  wall / max(minimum, busy):     {:.2}×",
             wall.as_secs_f64() / minimum.max(busy).max(1e-9)
         );
+        // A camera's password is written between two of its round trips, and the daemon serves
+        // the writes one at a time: no write can start before the fewest round trips any camera
+        // had before its write, the last one cannot end before the keychain's busy time after
+        // that, and its camera still has its own round trips after the write to go.
+        let writes = store.before_write.lock().unwrap().clone();
+        let before: Vec<u64> = writes.iter().map(|(_, b)| *b).collect();
+        let after = writes
+            .iter()
+            .map(|(camera, b)| store.cameras[camera].requests().saturating_sub(*b));
+        if let (Some(&fewest_before), Some(fewest_after)) = (before.iter().min(), after.min()) {
+            let floor = (fewest_before + fewest_after) as f64 * LATENCY_MS as f64 / 1000.0 + busy;
+            println!(
+                "  round trips before a write:    {fewest_before}–{} per camera",
+                before.iter().max().unwrap_or(&0)
+            );
+            println!(
+                "  floor with the keychain:       {floor:.2} s (fewest round trips before a write + keychain busy + fewest after, × {LATENCY_MS} ms)"
+            );
+            println!(
+                "  wall / floor with keychain:    {:.2}×",
+                wall.as_secs_f64() / floor.max(1e-9)
+            );
+        }
     }
     if let Some(cpu) = cpu {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

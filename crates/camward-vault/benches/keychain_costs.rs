@@ -2,9 +2,12 @@
 //!
 //! The commissioning benchmark shows the keychain as the floor under a batch's wall time: the
 //! keychain daemon serves one call at a time, so calls of different cameras queue. This
-//! benchmark says which calls are dear. Each Secret Service call of keyring opens a new D-Bus
-//! connection and an encrypted (Diffie-Hellman) session, searches by attributes, and a write
-//! makes gnome-keyring rewrite and sync its keyring file.
+//! benchmark says which calls are dear. keyring's stock Secret Service credential opened a new
+//! D-Bus connection and an encrypted (Diffie-Hellman) session for every call (two for a write);
+//! on 100 calls of each kind against gnome-keyring-daemon 42 that made a read 12–13.5 ms, a new
+//! entry 34 ms and a delete 18 ms. `Keychain` on Linux keeps one session for the process
+//! (`src/secret_service.rs`): a read is then about 1 ms, a new entry 8.6 ms (the daemon
+//! rewrites its keyring file) and a delete 4.8 ms.
 //!
 //! `dbus-run-session -- sh -c 'printf pw | gnome-keyring-daemon --unlock --components=secrets;
 //! cargo bench -p camward-vault --bench keychain_costs -- [N]'`

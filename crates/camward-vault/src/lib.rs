@@ -12,6 +12,8 @@
 pub mod escrow;
 pub mod inventory;
 pub mod ledger;
+#[cfg(target_os = "linux")]
+mod secret_service;
 pub mod sensitive;
 pub mod store;
 

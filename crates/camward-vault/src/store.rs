@@ -94,8 +94,20 @@ impl Keychain {
         }
     }
 
+    /// The keyring entry for `key`. On Linux its credential is keyring's Secret Service item
+    /// reached over the process's one kept session (`secret_service.rs`); elsewhere it is
+    /// keyring's native credential.
     fn entry(&self, key: &CredentialKey) -> Result<keyring::Entry, VaultError> {
-        keyring::Entry::new(&self.service, &key.account()).map_err(|e| map_err(key, e))
+        #[cfg(target_os = "linux")]
+        {
+            Ok(keyring::Entry::new_with_credential(
+                crate::secret_service::credential(&self.service, &key.account()),
+            ))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            keyring::Entry::new(&self.service, &key.account()).map_err(|e| map_err(key, e))
+        }
     }
 }
 
@@ -112,8 +124,9 @@ fn map_err(key: &CredentialKey, e: keyring::Error) -> VaultError {
 }
 
 /// Runs a blocking keychain call. On a multi-threaded tokio runtime the worker hands its other
-/// tasks to the rest of the pool first (`block_in_place`), so a slow Secret Service call (a D-Bus
-/// round trip and a Diffie-Hellman session each) never stalls the cameras being worked on.
+/// tasks to the rest of the pool first (`block_in_place`), so a slow Secret Service call (a write
+/// makes the daemon rewrite its keyring file; an unlock may wait for a person) never stalls the
+/// cameras being worked on.
 fn blocking<T>(call: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
@@ -123,39 +136,10 @@ fn blocking<T>(call: impl FnOnce() -> T) -> T {
     }
 }
 
-/// libdbus's text for a call whose peer left the bus before it replied
-/// (`org.freedesktop.DBus.Error.NoReply`).
-const PEER_LEFT: &str = "disconnected from message bus without replying";
-
-/// Makes a keychain call, and makes it once more when the keychain service left the session bus in
-/// the middle of it (a Secret Service daemon that crashed, or was replaced, while serving the
-/// call; the bus starts the service again on the next call). Every call here is idempotent: a
-/// read, a write of the same secret under the same name, a delete (a repeated one finds nothing,
-/// which is success), so asking again can neither duplicate nor lose a secret. Any other failure,
-/// and a second one, is the caller's.
-fn asking_again_once<T>(
-    key: &CredentialKey,
-    call: impl Fn() -> Result<T, keyring::Error>,
-) -> Result<T, keyring::Error> {
-    match call() {
-        Err(keyring::Error::PlatformFailure(e)) if e.to_string().contains(PEER_LEFT) => {
-            tracing::warn!(
-                camera = %key.camera,
-                user = %key.user,
-                error = %e,
-                "the keychain service left the bus during the call; asking once more"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(250));
-            call()
-        }
-        other => other,
-    }
-}
-
 impl SecretStore for Keychain {
     fn get(&self, key: &CredentialKey) -> Result<Option<Sensitive<String>>, VaultError> {
         let entry = self.entry(key)?;
-        match blocking(|| asking_again_once(key, || entry.get_password())) {
+        match blocking(|| entry.get_password()) {
             Ok(p) => Ok(Some(Sensitive::new(p))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_err(key, e)),
@@ -164,15 +148,14 @@ impl SecretStore for Keychain {
 
     fn set(&self, key: &CredentialKey, secret: &Sensitive<String>) -> Result<(), VaultError> {
         let entry = self.entry(key)?;
-        blocking(|| asking_again_once(key, || entry.set_password(secret.expose())))
-            .map_err(|e| map_err(key, e))?;
+        blocking(|| entry.set_password(secret.expose())).map_err(|e| map_err(key, e))?;
         tracing::info!(camera = %key.camera, user = %key.user, "secret stored in the keychain");
         Ok(())
     }
 
     fn delete(&self, key: &CredentialKey) -> Result<(), VaultError> {
         let entry = self.entry(key)?;
-        match blocking(|| asking_again_once(key, || entry.delete_credential())) {
+        match blocking(|| entry.delete_credential()) {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(map_err(key, e)),
         }
@@ -239,45 +222,6 @@ mod tests {
         let k = CredentialKey::new("host:192.0.2.10", "admin");
         assert_eq!(k.account(), "host:192.0.2.10|admin");
         assert_eq!(k.to_string(), "admin on host:192.0.2.10");
-    }
-
-    fn platform(text: &str) -> keyring::Error {
-        keyring::Error::PlatformFailure(text.to_owned().into())
-    }
-
-    #[test]
-    fn a_call_the_keychain_service_left_unanswered_is_made_once_more_and_only_once() {
-        let key = CredentialKey::new("host:192.0.2.10", "admin");
-        let left = "DBus error: Message recipient disconnected from message bus without replying";
-        let calls = std::cell::Cell::new(0);
-        let answered = asking_again_once(&key, || {
-            calls.set(calls.get() + 1);
-            if calls.get() == 1 {
-                Err(platform(left))
-            } else {
-                Ok("secret")
-            }
-        });
-        assert_eq!((answered.unwrap(), calls.get()), ("secret", 2));
-
-        calls.set(0);
-        let twice = asking_again_once(&key, || -> Result<(), _> {
-            calls.set(calls.get() + 1);
-            Err(platform(left))
-        });
-        assert!(matches!(twice, Err(keyring::Error::PlatformFailure(_))));
-        assert_eq!(calls.get(), 2);
-
-        // A locked collection or any other refusal is not asked again.
-        calls.set(0);
-        let locked = asking_again_once(&key, || -> Result<(), _> {
-            calls.set(calls.get() + 1);
-            Err(platform(
-                "DBus error: Cannot create an item in a locked collection",
-            ))
-        });
-        assert!(locked.is_err());
-        assert_eq!(calls.get(), 1);
     }
 
     #[test]

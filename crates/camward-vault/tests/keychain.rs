@@ -206,3 +206,134 @@ fn tampering_with_the_audit_file_is_detected() {
         }
     );
 }
+
+/// Entries written by earlier Camward versions went through keyring's stock Secret Service
+/// credential. The keychain's own credential on Linux (one kept session) must find, replace and
+/// delete those, and write entries the stock credential reads.
+#[cfg(target_os = "linux")]
+#[test]
+fn entries_of_keyrings_stock_credential_and_of_camwards_are_one_and_the_same() {
+    let Some(kc) = keychain_or_skip() else { return };
+    let service = format!("org.camward.test.{}", std::process::id());
+    let key = CredentialKey::new("mac:02:00:00:00:00:0c", "admin");
+    let stock = keyring::Entry::new(&service, &key.account()).unwrap();
+
+    stock.set_password("Written-By-Stock-1").unwrap();
+    assert_eq!(
+        kc.get(&key).unwrap().unwrap().expose(),
+        "Written-By-Stock-1"
+    );
+    kc.set(&key, &Sensitive::new("Replaced-By-Camward-2".to_owned()))
+        .unwrap();
+    assert_eq!(stock.get_password().unwrap(), "Replaced-By-Camward-2");
+    kc.delete(&key).unwrap();
+    assert!(matches!(stock.get_password(), Err(keyring::Error::NoEntry)));
+
+    kc.set(&key, &Sensitive::new("Written-By-Camward-3".to_owned()))
+        .unwrap();
+    assert_eq!(stock.get_password().unwrap(), "Written-By-Camward-3");
+    stock.delete_credential().unwrap();
+    assert!(kc.get(&key).unwrap().is_none());
+}
+
+/// The process keeps one Secret Service session. When the keychain daemon stops and the bus starts
+/// it again, that session is gone; the next call must be answered all the same, in a new session.
+/// The daemon is stopped for real, so this runs in a D-Bus session and keychain of its own
+/// (`scripts/lib.sh` `keychain_session`), never in the one the other tests share: the test binary
+/// runs itself there with `CAMWARD_KEYCHAIN_RESTART_CHILD` set.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_keychain_daemon_started_again_by_the_bus_is_reached_again_by_the_same_process() {
+    const CHILD: &str = "CAMWARD_KEYCHAIN_RESTART_CHILD";
+    const NAME: &str =
+        "a_keychain_daemon_started_again_by_the_bus_is_reached_again_by_the_same_process";
+    if std::env::var_os(CHILD).is_some() {
+        return restarted_daemon_child();
+    }
+    let missing: Vec<&str> = ["dbus-run-session", "gnome-keyring-daemon"]
+        .into_iter()
+        .filter(|tool| {
+            !std::process::Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .collect();
+    if !missing.is_empty() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have {missing:?}");
+        eprintln!("SKIPPED: {missing:?} not installed; run ./scripts/test.sh");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lib = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/lib.sh");
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(r#"source "$0"; trap - EXIT; keychain_session "$1" "$2" --exact "$3" --nocapture --test-threads=1"#)
+        .arg(lib)
+        .arg(dir.path())
+        .arg(std::env::current_exe().unwrap())
+        .arg(NAME)
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the child failed:\n{text}");
+    assert!(text.contains("1 passed"), "the child ran no test:\n{text}");
+    let starts = std::fs::read_to_string(dir.path().join("starts")).unwrap();
+    assert_eq!(
+        starts.lines().count(),
+        2,
+        "the daemon started, was stopped and started again by the bus:\n{text}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+fn restarted_daemon_child() {
+    let kc = Keychain::with_service("org.camward.test.restart");
+    let key = CredentialKey::new("mac:02:00:00:00:00:0d", "admin");
+    kc.set(&key, &Sensitive::new("Kept-Across-Restart-4".to_owned()))
+        .unwrap();
+
+    // Who serves the Secret Service on this bus, and stop it for real.
+    let bus = dbus::blocking::Connection::new_session().unwrap();
+    let proxy = bus.with_proxy(
+        "org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        std::time::Duration::from_secs(5),
+    );
+    let (pid,): (u32,) = proxy
+        .method_call(
+            "org.freedesktop.DBus",
+            "GetConnectionUnixProcessID",
+            ("org.freedesktop.secrets",),
+        )
+        .unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let gone = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    });
+    assert!(gone, "the keychain daemon {pid} did not stop");
+
+    // The same process, the same Keychain: read, write and delete are answered by the new daemon.
+    assert_eq!(
+        kc.get(&key).unwrap().unwrap().expose(),
+        "Kept-Across-Restart-4"
+    );
+    let other = CredentialKey::new("mac:02:00:00:00:00:0e", "admin");
+    kc.set(&other, &Sensitive::new("After-Restart-5".to_owned()))
+        .unwrap();
+    assert_eq!(kc.get(&other).unwrap().unwrap().expose(), "After-Restart-5");
+    kc.delete(&key).unwrap();
+    kc.delete(&other).unwrap();
+    assert!(kc.get(&key).unwrap().is_none());
+}
