@@ -1092,6 +1092,9 @@ pub struct CameraCommission {
     pub camera: String,
     /// The first administrator, when this run created it or waits for a person to.
     pub first_admin: Option<String>,
+    /// The first administrator waits for a person (a guided first boot), since this run or an
+    /// earlier one; the manual steps list it from this.
+    pub awaiting_person: bool,
     /// The scorecard before.
     pub before: Option<Scorecard>,
     /// Every control's step, in the catalog order.
@@ -1105,6 +1108,7 @@ impl From<CoreCameraCommission> for CameraCommission {
         let CoreCameraCommission {
             camera,
             first_admin,
+            awaiting_person,
             before,
             steps,
             after,
@@ -1112,6 +1116,7 @@ impl From<CoreCameraCommission> for CameraCommission {
         CameraCommission {
             camera,
             first_admin,
+            awaiting_person,
             before: before.map(Scorecard::from),
             steps: steps.into_iter().map(ControlStep::from).collect(),
             after: after.map(Scorecard::from),

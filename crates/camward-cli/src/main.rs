@@ -1729,10 +1729,7 @@ fn commission_report(
             {
                 worst = worst.max(4);
             }
-            if c.first_admin
-                .as_deref()
-                .is_some_and(|a| a.contains("waiting for a person"))
-            {
+            if c.awaiting_person {
                 worst = worst.max(6);
             }
         }

@@ -35,7 +35,7 @@ describe("DiffView", () => {
     const target = render([
       {
         camera: "http://192.0.2.10/onvif/device_service",
-        commission: { camera: "http://192.0.2.10/onvif/device_service", first_admin: "would create administrator admin", before: null, steps, after: null },
+        commission: { camera: "http://192.0.2.10/onvif/device_service", first_admin: "would create administrator admin", awaiting_person: false, before: null, steps, after: null },
         error: null,
       },
     ]);

@@ -492,6 +492,11 @@ camera: string,
  */
 first_admin: string | null, 
 /**
+ * The first administrator waits for a person (a guided first boot), since this run or an
+ * earlier one; the manual steps list it from this.
+ */
+awaiting_person: boolean, 
+/**
  * The scorecard before.
  */
 before: Scorecard | null, 

@@ -41,6 +41,7 @@ describe("the commissioning wizard's logic", () => {
         commission: {
           camera: "http://127.0.0.1:8080/onvif/device_service",
           first_admin: "waiting for a person to create administrator admin on http://127.0.0.1:8080/",
+          awaiting_person: true,
           before: null,
           steps: [],
           after: null,
@@ -52,6 +53,7 @@ describe("the commissioning wizard's logic", () => {
         commission: {
           camera: "http://127.0.0.1:8081/onvif/device_service",
           first_admin: "administrator admin created (Onvif)",
+          awaiting_person: false,
           before: null,
           steps: [step("audio-off", { outcome: "guided", step: "Setup > Audio" }), step("guest-off", { outcome: "applied", change: "x" })],
           after: null,
@@ -64,5 +66,17 @@ describe("the commissioning wizard's logic", () => {
       ["audio-off", "Setup > Audio"],
     ]);
     expect(cameraPage("http://127.0.0.1:8081/onvif/device_service")).toBe("http://127.0.0.1:8081/");
+  });
+
+  it("lists a first administrator still waiting from an earlier run, whatever its wording", () => {
+    const run = (first_admin: string, awaiting_person: boolean): CommissionResult => ({
+      camera: "http://127.0.0.1:8082/onvif/device_service",
+      commission: { camera: "http://127.0.0.1:8082/onvif/device_service", first_admin, awaiting_person, before: null, steps: [], after: null },
+      error: null,
+    });
+    // A stopped run resumed: the person has not created it yet, so the step stays on the list.
+    expect(guidedTasks([run("still waiting for a person to create administrator admin", true)]).map((t) => t.control)).toEqual(["first-admin"]);
+    // Created over an API: nothing for a person, even when the text mentions one.
+    expect(guidedTasks([run("administrator admin created; waiting for a person was not needed", false)])).toEqual([]);
   });
 });

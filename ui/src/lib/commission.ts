@@ -150,7 +150,7 @@ export function guidedTasks(results: CommissionResult[]): GuidedTask[] {
     if (!done) {
       continue;
     }
-    if (done.first_admin && done.first_admin.startsWith("waiting for a person")) {
+    if (done.awaiting_person) {
       admins.push({
         camera: result.camera,
         control: "first-admin",

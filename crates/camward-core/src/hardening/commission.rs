@@ -110,6 +110,10 @@ pub struct CameraCommission {
     pub camera: String,
     /// The first administrator, when this run created it (or is waiting for a person to).
     pub first_admin: Option<String>,
+    /// The camera's first administrator waits for a person to create it on the camera's page (a
+    /// guided first boot), since this run or an earlier one: nothing else is done on the camera
+    /// until then. Front ends list the step from this, never from `first_admin`'s wording.
+    pub awaiting_person: bool,
     /// The scorecard before anything was applied.
     pub before: Option<Scorecard>,
     /// Every control's step, in the catalog order.
@@ -440,6 +444,7 @@ async fn commission_camera(
     let mut result = CameraCommission {
         camera: url.clone(),
         first_admin: None,
+        awaiting_person: false,
         before: None,
         steps: Vec::new(),
         after: None,
@@ -454,6 +459,7 @@ async fn commission_camera(
         credentials::FirstAdmin::WaitingForPerson => {
             // Its password is pending in the keychain and shown by init-admin.
             result.first_admin = Some(format!("still waiting for a person to create administrator {} with the pending password (camward init-admin {url} --show-password, then --confirm)", options.user));
+            result.awaiting_person = true;
             return Ok(result);
         }
         credentials::FirstAdmin::Missing(_) => {
@@ -467,6 +473,7 @@ async fn commission_camera(
                 }
                 InitAdminStatus::AwaitingPerson { page } => {
                     result.first_admin = Some(format!("waiting for a person to create administrator {} on {page} (then: camward init-admin {url} --confirm)", options.user));
+                    result.awaiting_person = true;
                     return Ok(result);
                 }
             }
