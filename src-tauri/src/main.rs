@@ -287,10 +287,19 @@ fn main() {
     let demo_size = std::env::args()
         .skip(1)
         .find_map(|arg| arg.strip_prefix("--demo-cameras=")?.parse::<usize>().ok());
+    // `--demo-latency-ms=N`: the simulated cameras answer every request N ms late, as a site
+    // behind a slow link would (the desktop test that stops a run half-way uses it).
+    let demo_latency_ms = std::env::args()
+        .skip(1)
+        .find_map(|arg| arg.strip_prefix("--demo-latency-ms=")?.parse::<u64>().ok());
 
     let app = register(
         tauri::Builder::default()
-            .manage(demo_size.map_or_else(Site::default, Site::with_demo_size))
+            .manage(
+                demo_size
+                    .map_or_else(Site::default, Site::with_demo_size)
+                    .with_demo_latency(demo_latency_ms.unwrap_or(0)),
+            )
             .manage(Commissioning::default())
             .manage(Records::default()),
     )

@@ -33,6 +33,9 @@ pub struct Site {
     /// How many cameras the simulated site has when it is started ([`DEMO_CAMERAS`] unless
     /// `--demo-cameras=N` says otherwise, e.g. to measure the app with a large site).
     demo_size: Option<usize>,
+    /// How late every simulated camera answers, in milliseconds (`--demo-latency-ms=N`: a site
+    /// behind a slow link, for training, and for the desktop test that stops a run half-way).
+    demo_latency_ms: u64,
 }
 
 /// Locks `mutex`, also after a panic elsewhere: what it guards stays usable (a fleet, a vault
@@ -61,6 +64,14 @@ impl Site {
         }
     }
 
+    /// The same site, whose simulated cameras answer every request `ms` milliseconds late.
+    pub fn with_demo_latency(self, ms: u64) -> Self {
+        Self {
+            demo_latency_ms: ms,
+            ..self
+        }
+    }
+
     /// Starts the simulated site (once; later calls return the running one's cameras).
     pub async fn start_demo(&self) -> Result<Vec<camsim::CameraInfo>, CoreError> {
         if let Some(cameras) = self.demo_cameras() {
@@ -70,6 +81,7 @@ impl Site {
             cameras: self.demo_size.unwrap_or(DEMO_CAMERAS),
             flavour: camsim::Flavour::Mix,
             state: camsim::InitialState::Factory,
+            latency_ms: self.demo_latency_ms,
             ..Default::default()
         })
         .await

@@ -5,7 +5,9 @@
 //! to each camera that takes its administrator over an API; the SHA-256 on screen is the one a TLS
 //! handshake from this test sees) → services and host restriction (an
 //! allow-list without this computer refused with the reason, then the pre-filled one) → review
-//! (dry-run diff per camera) → apply (per-camera, per-control progress) → manual steps (the
+//! (dry-run diff per camera) → apply (per-camera, per-control progress; stopped half-way, the
+//! controls left said so, then resumed to the end: the demo's cameras answer 60 ms late, so the
+//! run lasts long enough to stop) → manual steps (the
 //! test plays the person on a guided camera's first-access page, then "Verify") → report (HTML
 //! saved and read back). Then the resulting camera state, through the shell: a follow-up audit
 //! logs in to every camera with the administrator Camward created.
@@ -136,6 +138,9 @@ struct Seen {
     diff_counts: Vec<String>,
     diff_first_admins: Vec<String>,
     diff_host_rows: Vec<String>,
+    stopped_title: String,
+    stopped_resume: String,
+    stopped_steps: Vec<String>,
     apply_status: String,
     progress_states: Vec<String>,
     progress_steps: usize,
@@ -377,11 +382,48 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
     tab_to(client, "apply").await?;
     press(client, char::from(Key::Enter)).await?;
 
-    // 6. Apply: progress per camera and control, until every camera is done.
+    // 6. Apply, stopped half-way (the simulated cameras answer 60 ms late, so the run lasts
+    // seconds): each camera ends its current control and stops; the step says so and offers to
+    // resume.
+    wait_until(
+        client,
+        "the Stop button",
+        "document.querySelector('[data-testid=\"apply-stop\"]')",
+    )
+    .await?;
+    tab_to(client, "apply-stop").await?;
+    press(client, char::from(Key::Enter)).await?;
     wait_until_within(
         client,
-        "the run to finish",
-        "document.querySelector('[data-testid=\"apply-next\"]')",
+        "the run to stop",
+        "document.querySelector('[data-testid=\"apply-resume\"]')",
+        long,
+    )
+    .await?;
+    seen.stopped_title = eval(
+        client,
+        "return document.querySelector('#wizard-title').textContent.trim();",
+    )
+    .await?
+    .as_str()
+    .unwrap_or_default()
+    .to_owned();
+    seen.stopped_resume = common::text_of(client, "apply-resume").await?;
+    seen.stopped_steps = texts(
+        client,
+        "[data-testid=\"progress-step\"][data-outcome=\"skipped\"]",
+    )
+    .await?;
+    seen.screenshots
+        .push(screenshot(client, shots, "08-stopped").await?);
+
+    // Resumed: the same run again finishes what the stop left, until every camera is done.
+    tab_to(client, "apply-resume").await?;
+    press(client, char::from(Key::Enter)).await?;
+    wait_until_within(
+        client,
+        "the resumed run to finish",
+        "document.querySelector('#wizard-title')?.textContent.trim() === 'Applied' && document.querySelector('[data-testid=\"apply-next\"]')",
         long,
     )
     .await?;
@@ -398,7 +440,7 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
     )
     .await?;
     seen.screenshots
-        .push(screenshot(client, shots, "08-applied").await?);
+        .push(screenshot(client, shots, "09-applied").await?);
     tab_to(client, "apply-next").await?;
     press(client, char::from(Key::Enter)).await?;
 
@@ -416,7 +458,7 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
     )
     .await?;
     seen.screenshots
-        .push(screenshot(client, shots, "09-manual-steps").await?);
+        .push(screenshot(client, shots, "10-manual-steps").await?);
     if seen.guided_first_admins > 0 {
         tab_to(client, "guided-reveal").await?;
         press(client, char::from(Key::Enter)).await?;
@@ -447,7 +489,7 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         .await?
         .join(" | ");
         seen.screenshots
-            .push(screenshot(client, shots, "10-manual-verified").await?);
+            .push(screenshot(client, shots, "11-manual-verified").await?);
     }
     tab_to(client, "guided-next").await?;
     press(client, char::from(Key::Enter)).await?;
@@ -472,7 +514,7 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
     .await?
     .join(" | ");
     seen.screenshots
-        .push(screenshot(client, shots, "11-report").await?);
+        .push(screenshot(client, shots, "12-report").await?);
 
     // The cameras' state, through the shell: a follow-up audit of every selected camera.
     seen.follow_up = client
@@ -502,7 +544,12 @@ async fn a_simulated_site_is_commissioned_and_reported_from_the_keyboard() {
     let report = std::path::absolute(&report).unwrap_or(report);
     let started = Instant::now();
     let driver = TauriDriver::start(&prerequisites.tauri_driver);
-    let client = common::open_app(&driver, &prerequisites.app, &["--demo"]).await;
+    let client = common::open_app(
+        &driver,
+        &prerequisites.app,
+        &["--demo", "--demo-latency-ms=60"],
+    )
+    .await;
 
     let mut seen = Seen::default();
     let walked = walk(&client, &shots, &report, &mut seen).await;
@@ -657,7 +704,19 @@ async fn a_simulated_site_is_commissioned_and_reported_from_the_keyboard() {
         seen.diff_host_rows
     );
 
-    // Apply: every camera finished, controls applied.
+    // Stopped half-way: said so, with a Resume, and controls left for it, each saying why.
+    assert_eq!(seen.stopped_title, "Stopped", "{seen:#?}");
+    assert_eq!(seen.stopped_resume, "Resume", "{seen:#?}");
+    assert!(!seen.stopped_steps.is_empty(), "{seen:#?}");
+    assert!(
+        seen.stopped_steps
+            .iter()
+            .all(|step| step.contains("cancelled: run again to resume")),
+        "{:?}",
+        seen.stopped_steps
+    );
+
+    // Resumed: every camera finished, controls applied.
     assert_eq!(
         seen.apply_status,
         format!("{DEMO_CAMERAS} of {DEMO_CAMERAS} cameras finished")
