@@ -112,9 +112,15 @@ pub struct TauriDriver {
 
 impl TauriDriver {
     pub fn start(program: &Path) -> Self {
+        Self::start_with_env(program, &[])
+    }
+
+    /// tauri-driver, with `env` set for it and so for the app it starts (e.g. `CAMWARD_DB`).
+    pub fn start_with_env(program: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Self {
         let port = free_port();
         let native_port = free_port();
         let child = Command::new(program)
+            .envs(env.iter().copied())
             .args([
                 "--port",
                 &port.to_string(),
@@ -134,6 +140,19 @@ impl TauriDriver {
             std::thread::sleep(Duration::from_millis(100));
         }
         driver
+    }
+}
+
+impl TauriDriver {
+    /// The desktop app processes started below this tauri-driver (to stop one as a crash would).
+    pub fn app_pids(&self) -> Vec<u32> {
+        descendants_of(self.child.id())
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|comm| comm.trim() == "camward-desktop")
+            })
+            .collect()
     }
 }
 
