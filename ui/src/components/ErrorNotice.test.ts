@@ -33,6 +33,8 @@ describe("ErrorNotice", () => {
       ["no_password", "No password for this camera in the keychain"],
       ["locked_out", "The camera has locked out logins"],
       ["no_demo_site", "The simulated site is not running"],
+      ["io_error", "A file could not be read or written"],
+      ["pkcs12_unreadable", "The PKCS#12 file could not be opened"],
       ["something_new", "The request to the camera failed"],
     ];
     for (const [code, title] of cases) {
@@ -65,5 +67,14 @@ describe("ErrorNotice", () => {
     expect(target.textContent).toContain("At step: GetUsers");
     const plain = render(error("not_onvif"));
     expect(plain.querySelector('[data-testid="error-hint"]')).toBeNull();
+  });
+
+  it("says where issued certificates go when the folder has no manifest, and only then", () => {
+    const manifest: CoreError = { code: "io_error", message: "issued/manifest.json: No such file or directory", camera: "-", step: "read the manifest" };
+    const target = render(manifest);
+    expect(target.querySelector('[data-testid="error-title"]')?.textContent).toBe("A file could not be read or written");
+    expect(target.querySelector('[data-testid="error-hint"]')?.textContent).toContain("the folder the requests were exported to");
+    const other = render({ ...manifest, step: "write the requests" });
+    expect(other.querySelector('[data-testid="error-hint"]')).toBeNull();
   });
 });

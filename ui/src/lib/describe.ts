@@ -92,6 +92,17 @@ export function errorTitle(error: CoreError): string {
       return "The simulated site is not running";
     case "demo_start":
       return "The simulated site could not start";
+    // Files on this computer (camward-certs' `CertError::code`): nothing was asked of a camera.
+    case "io_error":
+      return "A file could not be read or written";
+    case "cert_unreadable":
+      return "That file holds no certificate Camward can read";
+    case "csr_bad_signature":
+      return "A certificate request does not verify";
+    case "pkcs12_unreadable":
+      return "The PKCS#12 file could not be opened";
+    case "key_mismatch":
+      return "The key does not belong to the certificate";
     default:
       return "The request to the camera failed";
   }
@@ -128,6 +139,12 @@ export function errorHint(error: CoreError): string | null {
     case "unreachable":
     case "timeout":
       return "Check the address, the cable and that this computer is on the camera's network.";
+    case "io_error":
+      return error.step === "read the manifest"
+        ? "Put the issued certificates into the folder the requests were exported to: its manifest.json says which camera asked for which key."
+        : null;
+    case "pkcs12_unreadable":
+      return "Check the passphrase, and that the file is PKCS#12 (.p12, .pfx).";
     default:
       return null;
   }
