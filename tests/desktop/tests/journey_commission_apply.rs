@@ -22,10 +22,10 @@ use std::time::{Duration, Instant};
 
 use common::{
     by_test_id, clear_focused, count, eval, prerequisites, press, screenshot, screenshot_dir,
-    tab_to, texts, type_text, wait_until, wait_until_within, TauriDriver, UI_TIMEOUT,
+    tab_to, texts, type_text, wait_until, wait_until_within, TauriDriver,
 };
 use fantoccini::key::Key;
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 
 const DEMO_CAMERAS: usize = 5;
 /// A password the policy refuses for several reasons.
@@ -75,48 +75,6 @@ fn fill_first_access(device_url: &str, password: &str) -> Result<u16, String> {
         .ok_or_else(|| format!("no HTTP status in {reply:?}"))
 }
 
-/// For each camera the screen shows with a proven certificate: its device URL and the SHA-256 of
-/// the certificate its HTTPS port presents to a handshake from this process (camsim's
-/// `https_url`, as `demo_cameras` reports it once a certificate is assigned).
-async fn presented_fingerprints(
-    shown: &serde_json::Value,
-    simulated: &serde_json::Value,
-) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
-    for camera in shown.as_array().into_iter().flatten() {
-        if camera["state"] != "proven" {
-            continue;
-        }
-        let url = camera["camera"].as_str().unwrap_or_default();
-        let https = simulated
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|c| c["device_url"] == url)
-            .and_then(|c| c["https_url"].as_str())
-            .ok_or_else(|| format!("{url}: camsim reports no HTTPS URL in {simulated}"))?;
-        let authority = https
-            .strip_prefix("https://")
-            .and_then(|rest| rest.split('/').next())
-            .ok_or_else(|| format!("not an https URL: {https}"))?;
-        let (host, port) = authority
-            .rsplit_once(':')
-            .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
-            .ok_or_else(|| format!("no port in {https}"))?;
-        let chain = camward_core::certificates::presented_chain(&host, port)
-            .await
-            .map_err(|e| format!("TLS handshake with {https}: {e}"))?;
-        let leaf = chain
-            .first()
-            .ok_or_else(|| format!("{https} presented no certificate"))?;
-        out.push((
-            url.to_owned(),
-            camward_certs::hex(&camward_certs::sha256(leaf)),
-        ));
-    }
-    Ok(out)
-}
-
 #[derive(Debug, Default)]
 struct Seen {
     weak_reasons: Vec<String>,
@@ -157,48 +115,11 @@ struct Seen {
 
 async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> Result<(), String> {
     let long = Duration::from_secs(60);
-    // Up to the audit, as journey_commission.rs (keyboard: Discover, Select all, Audit).
-    client
-        .wait()
-        .at_most(UI_TIMEOUT)
-        .for_element(Locator::Css(&by_test_id("source-demo")))
-        .await
-        .map_err(|error| format!("the simulated site is not offered: {error}"))?;
-    wait_until(
-        client,
-        "the simulated site to be chosen",
-        "document.querySelector('[data-testid=\"source-demo\"]').checked",
-    )
-    .await?;
-    tab_to(client, "start-discovery").await?;
-    press(client, char::from(Key::Enter)).await?;
-    wait_until(
-        client,
-        "the discovery to finish",
-        &format!("document.querySelectorAll('[data-testid=\"found-camera\"]').length === {DEMO_CAMERAS} && !document.querySelector('[data-testid=\"stop-discovery\"]')"))
-    .await?;
-    tab_to(client, "select-all").await?;
-    press(client, char::from(Key::Enter)).await?;
-    tab_to(client, "start-audit").await?;
-    press(client, char::from(Key::Enter)).await?;
-    wait_until(
-        client,
-        "the audit",
-        &format!(
-            "document.querySelectorAll('[data-testid=\"scorecard\"]').length === {DEMO_CAMERAS}"
-        ),
-    )
-    .await?;
-    tab_to(client, "start-commission").await?;
-    press(client, char::from(Key::Enter)).await?;
+    // Up to the audit, as journey_commission.rs (keyboard: Discover, Select all, Audit), then
+    // "Commission".
+    common::wizard::audit_demo_site_and_commission(client, DEMO_CAMERAS).await?;
 
     // 1. Admin account: type a weak password, see why; then a strong one.
-    wait_until(
-        client,
-        "the admin account screen",
-        "document.activeElement && document.activeElement.id === 'wizard-title'",
-    )
-    .await?;
     tab_to(client, "password-generate").await?;
     press(client, char::from(Key::Down)).await?; // the radio group: arrow to "one password I type"
     tab_to(client, "admin-password").await?;
@@ -280,33 +201,15 @@ async fn walk(client: &Client, shots: &Path, report: &Path, seen: &mut Seen) -> 
         long,
     )
     .await?;
-    seen.certificates = eval(
-        client,
-        "return [...document.querySelectorAll('[data-testid=\"cert-camera\"]')].map(e => ({
-            camera: e.dataset.camera,
-            state: e.dataset.state,
-            sha256: (e.querySelector('[data-testid=\"cert-sha256\"]') || {}).textContent || null,
-            not_after: (e.querySelector('[data-testid=\"cert-not-after\"]') || {}).textContent || null,
-            checks: [...e.querySelectorAll('[data-testid=\"cert-check\"]')].map(c => c.dataset.check + ':' + c.dataset.result),
-            error: (e.querySelector('[data-testid=\"cert-error\"]') || { dataset: {} }).dataset.code || null,
-        }));",
-    )
-    .await?;
+    seen.certificates = common::wizard::certificate_rows(client).await?;
     seen.cert_summary = common::text_of(client, "cert-summary").await?;
     seen.site_ca_after = common::text_of(client, "site-ca-info").await?;
     seen.screenshots
         .push(screenshot(client, shots, "04-certificates").await?);
     // From this process: a TLS handshake to each proven camera's HTTPS port must present the
     // certificate whose SHA-256 the screen shows.
-    let simulated = client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             window.__TAURI_INTERNALS__.invoke('demo_cameras', {}).then(done, (e) => done({ error: String(e) }));",
-            Vec::new(),
-        )
-        .await
-        .map_err(|error| format!("listing the simulated cameras: {error}"))?;
-    seen.presented = presented_fingerprints(&seen.certificates, &simulated).await?;
+    let simulated = common::wizard::simulated_cameras(client).await?;
+    seen.presented = common::wizard::presented_fingerprints(&seen.certificates, &simulated).await?;
     seen.https_urls = Some(simulated);
     tab_to(client, "cert-next").await?;
     press(client, char::from(Key::Enter)).await?;

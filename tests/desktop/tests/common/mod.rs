@@ -15,6 +15,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
 pub mod keyboard;
+pub mod wizard;
 // Each test binary uses part of these.
 #[allow(unused_imports)]
 pub use keyboard::{
