@@ -1038,6 +1038,8 @@ pub enum Outcome {
         /// Why.
         reason: String,
     },
+    /// Not started: the run was stopped before it; running again resumes.
+    Stopped,
 }
 
 impl From<CoreOutcome> for Outcome {
@@ -1050,6 +1052,7 @@ impl From<CoreOutcome> for Outcome {
             CoreOutcome::Refused { reason } => Outcome::Refused { reason },
             CoreOutcome::Failed { code, message } => Outcome::Failed { code, message },
             CoreOutcome::Skipped { reason } => Outcome::Skipped { reason },
+            CoreOutcome::Stopped => Outcome::Stopped,
         }
     }
 }

@@ -1703,6 +1703,7 @@ fn outcome_text(o: &camward_core::hardening::commission::Outcome) -> String {
         O::Refused { reason } => format!("refused: {reason}"),
         O::Failed { code, message } => format!("failed: {message} [{code}]"),
         O::Skipped { reason } => format!("skipped: {reason}"),
+        O::Stopped => "stopped before it was started: run again to resume".into(),
     }
 }
 

@@ -173,6 +173,7 @@ fn step_word(outcome: &Outcome) -> &'static str {
         Outcome::Refused { .. } => "refused",
         Outcome::Failed { .. } => "FAILED",
         Outcome::Skipped { .. } => "left as is",
+        Outcome::Stopped => "stopped",
     }
 }
 

@@ -462,7 +462,7 @@ message: string, } | { "outcome": "skipped",
 /**
  * Why.
  */
-reason: string, };
+reason: string, } | { "outcome": "stopped" };
 
 export type ControlStep = { 
 /**

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { CommissionResult, ControlStep } from "./bindings";
-import { applyCommissionEvent, cameraPage, guidedTasks, lines, startProgress, suggestAllowList } from "./commission";
+import {
+  applyCommissionEvent,
+  cameraPage,
+  countOutcomes,
+  guidedTasks,
+  lines,
+  outcomeDetail,
+  outcomeLabel,
+  startProgress,
+  suggestAllowList,
+} from "./commission";
 
 const step = (control: string, outcome: ControlStep["outcome"]): ControlStep => ({
   control,
@@ -78,5 +88,13 @@ describe("the commissioning wizard's logic", () => {
     expect(guidedTasks([run("still waiting for a person to create administrator admin", true)]).map((t) => t.control)).toEqual(["first-admin"]);
     // Created over an API: nothing for a person, even when the text mentions one.
     expect(guidedTasks([run("administrator admin created; waiting for a person was not needed", false)])).toEqual([]);
+  });
+
+  it("names a control a stopped run never started as such, apart from one left as it is", () => {
+    const stopped: ControlStep["outcome"] = { outcome: "stopped" };
+    expect(outcomeLabel(stopped)).toBe("Not started");
+    expect(outcomeDetail(stopped)).toContain("run it again to resume");
+    const counts = countOutcomes([step("time-sync", stopped), step("audio-off", { outcome: "skipped", reason: "not applicable" })]);
+    expect([counts.stopped, counts.skipped]).toEqual([1, 1]);
   });
 });

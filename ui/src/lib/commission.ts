@@ -20,6 +20,7 @@ const OUTCOME_LABELS: Record<OutcomeKind, string> = {
   refused: "Refused",
   failed: "Failed",
   skipped: "Left as it is",
+  stopped: "Not started",
 };
 
 /** The word shown for what happened (or would happen) to a control. */
@@ -42,6 +43,8 @@ export function outcomeDetail(outcome: Outcome): string {
       return outcome.reason;
     case "failed":
       return outcome.message;
+    case "stopped":
+      return "The run was stopped before this control; run it again to resume.";
   }
 }
 
@@ -55,6 +58,7 @@ export function countOutcomes(steps: ControlStep[]): Record<OutcomeKind, number>
     refused: 0,
     failed: 0,
     skipped: 0,
+    stopped: 0,
   };
   for (const step of steps) {
     counts[step.outcome.outcome] += 1;

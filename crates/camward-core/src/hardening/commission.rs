@@ -90,6 +90,8 @@ pub enum Outcome {
         /// Why.
         reason: String,
     },
+    /// Not started: the run was stopped before this control; running again resumes it.
+    Stopped,
 }
 
 /// One control's step on one camera.
@@ -502,9 +504,7 @@ async fn commission_camera(
         let outcome = if f.status == Status::Pass {
             Outcome::AlreadyHardened
         } else if run.stopped() {
-            Outcome::Skipped {
-                reason: "cancelled: run again to resume".into(),
-            }
+            Outcome::Stopped
         } else {
             apply(vault, &url, &key, f, options, run.clone(), &session).await
         };

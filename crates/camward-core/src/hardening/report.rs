@@ -380,7 +380,7 @@ fn camera_report(
                 .filter(|s| {
                     !matches!(
                         s.outcome,
-                        Outcome::AlreadyHardened | Outcome::Skipped { .. }
+                        Outcome::AlreadyHardened | Outcome::Skipped { .. } | Outcome::Stopped
                     )
                 })
                 .map(|s| Change {
@@ -562,6 +562,10 @@ fn outcome_text(outcome: &Outcome) -> (&'static str, String) {
         Outcome::Refused { reason } => ("refused (guard)", reason.clone()),
         Outcome::Failed { code, message } => ("failed", format!("{code}: {message}")),
         Outcome::Skipped { reason } => ("skipped", reason.clone()),
+        Outcome::Stopped => (
+            "stopped",
+            "the run was stopped before it; running again resumes".into(),
+        ),
     }
 }
 
