@@ -20,7 +20,7 @@ use common::{
 };
 use fantoccini::key::Key;
 use fantoccini::Client;
-use lifecycle::{attrs, device_url_of, give_demo_admins, open_journey};
+use lifecycle::{attrs, device_url_of, give_demo_admins, open_journey, pick_cameras};
 
 /// Cameras of the demo that take their first administrator over an API (ONVIF, Axis, Hikvision);
 /// Canon and i-PRO wait for a person on their own page.
@@ -60,21 +60,8 @@ async fn walk(client: &Client, shots: &Path, seen: &mut Journey) -> Result<(), S
     seen.inventory_titles = texts(client, &by_test_id("inventory-title")).await?;
     seen.inventory_credentials = texts(client, &by_test_id("inventory-credential")).await?;
 
-    // Pick every camera: Tab to the first checkbox, Space; each next Tab reaches the next one.
-    tab_to(client, "pick-inventory-camera").await?;
-    press(client, ' ').await?;
-    for _ in 1..WITH_ADMIN {
-        press(client, char::from(Key::Tab)).await?;
-        press(client, ' ').await?;
-    }
-    wait_until(
-        client,
-        "every camera to be picked",
-        &format!(
-            "[...document.querySelectorAll('[data-testid=\"pick-inventory-camera\"]')].filter(b => b.checked).length === {WITH_ADMIN}"
-        ),
-    )
-    .await?;
+    // Pick every camera.
+    pick_cameras(client, WITH_ADMIN).await?;
     seen.next_button = text_of(client, "rotate-next").await?;
     seen.screenshots
         .push(screenshot(client, shots, "02-picked").await?);

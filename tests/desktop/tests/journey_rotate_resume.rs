@@ -28,7 +28,7 @@ use common::{
 };
 use fantoccini::key::Key;
 use fantoccini::Client;
-use lifecycle::{attrs, open_journey};
+use lifecycle::{attrs, open_journey, pick_cameras};
 
 const CAMERAS: usize = 3;
 /// Slow enough that a rotation is still under way when the test has seen every change begin.
@@ -88,20 +88,7 @@ async fn rotate_until_killed(
         .len();
     seen.screenshots
         .push(screenshot(client, shots, "01-inventory").await?);
-    tab_to(client, "pick-inventory-camera").await?;
-    press(client, ' ').await?;
-    for _ in 1..CAMERAS {
-        press(client, char::from(Key::Tab)).await?;
-        press(client, ' ').await?;
-    }
-    wait_until(
-        client,
-        "every camera to be picked",
-        &format!(
-            "[...document.querySelectorAll('[data-testid=\"pick-inventory-camera\"]')].filter(b => b.checked).length === {CAMERAS}"
-        ),
-    )
-    .await?;
+    pick_cameras(client, CAMERAS).await?;
     tab_to(client, "rotate-next").await?;
     press(client, char::from(Key::Enter)).await?;
     wait_until(

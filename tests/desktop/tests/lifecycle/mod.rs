@@ -69,6 +69,25 @@ pub async fn give_demo_admins(client: &Client, expected: usize) -> Result<(), St
     .await
 }
 
+/// Picks the inventory's first `cameras` cameras from the keyboard: Tab to the first checkbox,
+/// Space; each next Tab reaches the next one. Returns once that many are checked.
+pub async fn pick_cameras(client: &Client, cameras: usize) -> Result<(), String> {
+    tab_to(client, "pick-inventory-camera").await?;
+    press(client, ' ').await?;
+    for _ in 1..cameras {
+        press(client, char::from(Key::Tab)).await?;
+        press(client, ' ').await?;
+    }
+    wait_until(
+        client,
+        "every camera to be picked",
+        &format!(
+            "[...document.querySelectorAll('[data-testid=\"pick-inventory-camera\"]')].filter(b => b.checked).length === {cameras}"
+        ),
+    )
+    .await
+}
+
 /// `host:127.0.0.1:1234` → `http://127.0.0.1:1234/onvif/device_service`.
 pub fn device_url_of(key: &str) -> String {
     format!(
