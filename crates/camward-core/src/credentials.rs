@@ -658,7 +658,25 @@ pub async fn rotate_with_events(
             )
         });
     }
-    collect_in_order(tasks).await
+    let outcomes = collect_in_order(tasks).await;
+    settle_journals(vault).await;
+    outcomes
+}
+
+/// Before a batch returns: the passwords its cameras stored at the same moment went to the
+/// keychain together, in journal entries (`camward_vault::ledger`, "Journals"); this waits until
+/// each is in an entry of its own, and settles any journal an earlier run left. A failure here
+/// loses nothing (the journal keeps the passwords, and the next batch or resume settles it), so
+/// it is logged, not returned.
+pub async fn settle_journals(vault: &Vault) {
+    let ledger = vault.ledger.clone();
+    match tokio::task::spawn_blocking(move || ledger.settle_journals()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "passwords stored together are not yet in entries of their own; the next run settles them")
+        }
+        Err(e) => tracing::warn!(error = %e, "settling the keychain journals stopped"),
+    }
 }
 
 async fn collect_in_order(
@@ -907,6 +925,7 @@ pub async fn resume_with_events(
         }
     }
     all.sort_by(|a, b| (&a.camera, &a.user).cmp(&(&b.camera, &b.user)));
+    settle_journals(vault).await;
     Ok(all)
 }
 

@@ -226,6 +226,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
           AND detail LIKE 'known password for % stored in the keychain'
         GROUP BY camera, substr(detail, 20, instr(detail, ' stored in the keychain') - 20);
     "#,
+    // Version 6: keychain journals (see the credential ledger). New passwords written at the same
+    // moment (a batch of cameras) go to the keychain together, as one entry, reserved here first;
+    // each generation in one names it until its own entry is written.
+    r#"
+    CREATE TABLE credential_journals (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at  TEXT NOT NULL
+    );
+    ALTER TABLE credential_items ADD COLUMN journal INTEGER REFERENCES credential_journals(id);
+    CREATE INDEX credential_items_journal ON credential_items(journal);
+    "#,
 ];
 
 /// The inventory's connection with synchronous=FULL, back to NORMAL when dropped.

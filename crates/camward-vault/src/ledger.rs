@@ -23,6 +23,27 @@
 //! a generation's content never changes, the ledger keeps what it wrote or read in memory and
 //! reads each entry from the keychain at most once.
 //!
+//! ## Journals: new passwords written together
+//!
+//! The keychain serves one call at a time, at ~6–9 ms a write on gnome-keyring, so a batch of a
+//! hundred cameras each storing its new password before sending it queued for most of a second
+//! with nothing else to do. So the writes of new passwords are *group-committed*
+//! (`group_commit.rs`): a write that finds none in progress goes to the generation's own entry at
+//! once; those that arrive meanwhile wait and then go to the keychain together, as one *journal*
+//! entry (account `camward-journal|j<N>`, a JSON list of generation numbers and passwords),
+//! reserved first in SQLite (`credential_journals`, and `credential_items.journal` names it for
+//! each of its generations, durably, before the keychain write). A generation in a journal is as
+//! safe as one in its own entry: [`CredentialLedger::begin_change`] returns only once the journal
+//! is written.
+//!
+//! A thread then moves each of a journal's generations to its own entry (K: write it, S: clear
+//! its `journal`) and deletes the journal (K) and its row (S) once none is left in it; batch
+//! operations wait for that with [`CredentialLedger::settle_journals`], which also finishes any
+//! journal an earlier process left. Every step can be repeated, so a crash anywhere is finished
+//! by the next settle. A generation is read from its own entry, else from its journal. Erasing a
+//! generation, or forgetting a credential, settles its journal first, so no entry keeps a
+//! password once it is erased.
+//!
 //! ## Phases and the order of writes
 //!
 //! `K:` is a keychain call, `S:` a SQLite commit. A crash (SIGKILL) can fall between any two lines.
@@ -30,6 +51,9 @@
 //! ```text
 //! begin_change   S: item g reserved; phase := pending, pending := g (+ audit)
 //!                K: g := new                 -- if this never happened, resolve() abandons g
+//!                   (or, when other writes were in progress: S: journal j reserved, g in j;
+//!                   K: j := [g: new, …]; later, in the background: K: g := new; S: g not in j;
+//!                   …; K: delete j; S: forget j)
 //! (the caller sends `new` to the camera and logs in with it)
 //! promote        S: previous := current, current := g, pending := none,
 //!                   phase := promoted (settled when there was no current) (+ audit)
@@ -258,6 +282,118 @@ pub struct CredentialLedger {
     store: Arc<dyn SecretStore>,
     db: Inventory,
     known: Known,
+    journals: Arc<Journals>,
+}
+
+/// A new password waiting for its keychain write ([`CredentialLedger::write`]).
+struct NewItem {
+    key: CredentialKey,
+    generation: i64,
+    secret: Sensitive<String>,
+}
+
+/// The keychain account of journal `id`: under a "camera" name no camera key can have (those are
+/// `mac:…`, `serial:…`, `host:…`).
+fn journal_account(id: i64) -> CredentialKey {
+    CredentialKey::new(JOURNAL_CAMERA, format!("j{id}"))
+}
+
+/// See [`journal_account`].
+pub const JOURNAL_CAMERA: &str = "camward-journal";
+
+/// One generation in a journal's keychain entry (a JSON array of these).
+#[derive(serde::Serialize)]
+struct JournalLine<'a> {
+    generation: i64,
+    secret: &'a str,
+}
+
+#[derive(serde::Deserialize)]
+struct JournalLineOwned {
+    generation: i64,
+    secret: String,
+}
+
+/// The keychain writes of new passwords, made in groups, and the journals they leave.
+#[derive(Default)]
+struct Journals {
+    commits: crate::group_commit::GroupCommit<NewItem, LedgerError>,
+    /// Held while a journal's generation moves to its own entry, or the journal is deleted, so
+    /// that a generation deleted meanwhile is never written back.
+    moving: Mutex<()>,
+    /// The threads moving the journals this process wrote to their generations' own entries.
+    movers: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Whose turn it is at the keychain: a move waits while a new password waits to be written.
+    turns: Turns,
+}
+
+/// Turns at the keychain, which serves one call at a time: a new password (a camera waits for
+/// it before it can go on) goes before moving a journal's passwords to their own entries (nobody
+/// waits for that), so a move never holds up more than its own one call.
+#[derive(Default)]
+struct Turns {
+    state: Mutex<TurnState>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct TurnState {
+    busy: bool,
+    urgent_waiting: usize,
+}
+
+impl Turns {
+    /// Runs `call` as soon as the keychain is free: for a new password.
+    fn urgent<T>(&self, call: impl FnOnce() -> T) -> T {
+        let mut state = lock(&self.state);
+        state.urgent_waiting += 1;
+        while state.busy {
+            state = self.wait(state);
+        }
+        state.urgent_waiting -= 1;
+        state.busy = true;
+        drop(state);
+        self.run(call)
+    }
+
+    /// Runs `call` once the keychain is free and no new password waits: for moves.
+    fn idle<T>(&self, call: impl FnOnce() -> T) -> T {
+        let mut state = lock(&self.state);
+        while state.busy || state.urgent_waiting > 0 {
+            state = self.wait(state);
+        }
+        state.busy = true;
+        drop(state);
+        self.run(call)
+    }
+
+    fn wait<'a>(
+        &self,
+        state: std::sync::MutexGuard<'a, TurnState>,
+    ) -> std::sync::MutexGuard<'a, TurnState> {
+        self.changed
+            .wait(state)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn run<T>(&self, call: impl FnOnce() -> T) -> T {
+        /// Frees the turn however `call` ends, panics included.
+        struct Free<'a>(&'a Turns);
+        impl Drop for Free<'_> {
+            fn drop(&mut self) {
+                lock(&self.0.state).busy = false;
+                self.0.changed.notify_all();
+            }
+        }
+        let _free = Free(self);
+        call()
+    }
+}
+
+impl fmt::Debug for Journals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Journals")
+    }
 }
 
 /// A change whose new password is durably stored as pending. Send it to the camera, log in with it,
@@ -296,6 +432,7 @@ impl CredentialLedger {
             store,
             db: db.clone(),
             known: Known::default(),
+            journals: Arc::default(),
         }
     }
 
@@ -721,6 +858,12 @@ impl CredentialLedger {
     /// Forgets a credential (decommissioning): deletes every keychain entry it may have, then its
     /// rows.
     pub fn forget(&self, key: &CredentialKey) -> Result<(), LedgerError> {
+        // A journal holding one of its passwords goes first (it holds other cameras' too).
+        for generation in self.items(key)? {
+            if let Some(journal) = self.journal_of(generation)? {
+                crate::store::blocking(|| self.settle_journal(journal))?;
+            }
+        }
         for account in self.keychain_accounts(key)? {
             self.store.delete(&account)?;
             self.known.map().remove(&account.account());
@@ -799,7 +942,15 @@ impl CredentialLedger {
                 return Ok(Some(Sensitive::new(secret.expose().clone())));
             }
         }
-        let secret = self.store.get(&account)?;
+        let mut secret = self.store.get(&account)?;
+        if secret.is_none() && immutable {
+            // Not in an entry of its own yet: in the journal it was written in, if any.
+            match self.journal_of(generation)? {
+                Some(journal) => secret = self.read_journal(journal)?.remove(&generation),
+                // Or moved to its own entry since the first look.
+                None => secret = self.store.get(&account)?,
+            }
+        }
         if let (true, Some(secret)) = (immutable, &secret) {
             self.known
                 .map()
@@ -808,21 +959,258 @@ impl CredentialLedger {
         Ok(secret)
     }
 
+    /// Writes generation `generation` of `key` to the keychain: to its own entry when no other
+    /// write is in progress, else together with every other new password that arrived meanwhile,
+    /// in one journal entry (module documentation, "Journals"). Either way the password is in the
+    /// keychain when this returns.
     fn write(
         &self,
         key: &CredentialKey,
         generation: i64,
         secret: &Sensitive<String>,
     ) -> Result<(), LedgerError> {
-        let account = item(key, generation);
-        self.store.set(&account, secret)?;
-        self.known
-            .map()
-            .insert(account.account(), Sensitive::new(secret.expose().clone()));
+        let item = NewItem {
+            key: key.clone(),
+            generation,
+            secret: secret.clone(),
+        };
+        // Waiting for a turn blocks this thread: on a tokio worker, its other tasks are handed
+        // to the rest of the pool first, as for the keychain call itself.
+        crate::store::blocking(|| {
+            self.journals.commits.submit(
+                item,
+                |batch| self.write_batch(batch),
+                |e| shared_error(key, e),
+            )
+        })
+    }
+
+    fn write_batch(&self, mut batch: Vec<NewItem>) -> Result<(), LedgerError> {
+        if batch.len() == 1 {
+            let NewItem {
+                key,
+                generation,
+                secret,
+            } = batch.remove(0);
+            let account = item(&key, generation);
+            self.journals
+                .turns
+                .urgent(|| self.store.set(&account, &secret))?;
+            self.known.map().insert(account.account(), secret);
+            return Ok(());
+        }
+        // Reserved (durably: a camera may be told these passwords) before the keychain write, so
+        // no journal entry can exist unrecorded.
+        let now = self.db.now_text()?;
+        let id = self.commit(DURABLE, |tx| {
+            tx.execute(
+                "INSERT INTO credential_journals (created_at) VALUES (?1)",
+                params![now],
+            )
+            .map_err(InventoryError::from)?;
+            let id = tx.last_insert_rowid();
+            for new in &batch {
+                tx.execute(
+                    "UPDATE credential_items SET journal = ?1 WHERE gen = ?2",
+                    params![id, new.generation],
+                )
+                .map_err(InventoryError::from)?;
+            }
+            Ok(id)
+        })?;
+        let lines: Vec<JournalLine<'_>> = batch
+            .iter()
+            .map(|new| JournalLine {
+                generation: new.generation,
+                secret: new.secret.expose(),
+            })
+            .collect();
+        let text = Sensitive::new(serde_json::to_string(&lines).map_err(|e| {
+            InventoryError::Corrupt(format!("journal {id} cannot be encoded: {e}"))
+        })?);
+        drop(lines);
+        self.journals
+            .turns
+            .urgent(|| self.store.set(&journal_account(id), &text))?;
+        tracing::info!(
+            journal = id,
+            passwords = batch.len(),
+            "new passwords stored together in one keychain entry"
+        );
+        {
+            let mut known = self.known.map();
+            for new in batch {
+                known.insert(item(&new.key, new.generation).account(), new.secret);
+            }
+        }
+        // Each generation gets its own entry in the background; the journal is deleted after.
+        let ledger = self.clone();
+        let mover = std::thread::Builder::new()
+            .name(format!("camward-journal-{id}"))
+            .spawn(move || {
+                if let Err(e) = ledger.settle_journal(id) {
+                    tracing::warn!(journal = id, error = %e, "journal not settled yet; the next settle will");
+                }
+            });
+        match mover {
+            Ok(handle) => lock(&self.journals.movers).push(handle),
+            Err(e) => {
+                tracing::warn!(journal = id, error = %e, "no thread to settle the journal; the next settle will")
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves every generation of journal `id` to its own keychain entry, then deletes the
+    /// journal. Each step is safe to repeat, so an interrupted one is simply done again.
+    fn settle_journal(&self, id: i64) -> Result<(), LedgerError> {
+        let members: Vec<(i64, CredentialKey)> = {
+            let conn = self.db.lock();
+            let mut stmt = conn
+                .prepare("SELECT gen, camera, user FROM credential_items WHERE journal = ?1")
+                .map_err(InventoryError::from)?;
+            let rows = stmt
+                .query_map(params![id], |r| {
+                    Ok((
+                        r.get(0)?,
+                        CredentialKey::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                    ))
+                })
+                .map_err(InventoryError::from)?;
+            rows.collect::<Result<_, _>>()
+                .map_err(InventoryError::from)?
+        };
+        // The journal's own text, read only if a member is not in this process's memory.
+        let mut text: Option<HashMap<i64, Sensitive<String>>> = None;
+        for (generation, key) in members {
+            let _moving = lock(&self.journals.moving);
+            if self.journal_of(generation)? != Some(id) {
+                continue; // deleted or moved meanwhile
+            }
+            let account = item(&key, generation);
+            let known = self
+                .known
+                .map()
+                .get(&account.account())
+                .map(|s| Sensitive::new(s.expose().clone()));
+            let secret = match known {
+                Some(secret) => Some(secret),
+                None => {
+                    if text.is_none() {
+                        text = Some(self.read_journal(id)?);
+                    }
+                    text.as_mut().and_then(|t| t.remove(&generation))
+                }
+            };
+            // A member missing from the journal was never stored (a crash before the journal's
+            // keychain write), so never sent: it simply has no entry.
+            if let Some(secret) = secret {
+                self.journals
+                    .turns
+                    .idle(|| self.store.set(&account, &secret))?;
+            }
+            self.db
+                .lock()
+                .execute(
+                    "UPDATE credential_items SET journal = NULL WHERE gen = ?1 AND journal = ?2",
+                    params![generation, id],
+                )
+                .map_err(InventoryError::from)?;
+        }
+        let _moving = lock(&self.journals.moving);
+        let left: i64 = self
+            .db
+            .lock()
+            .query_row(
+                "SELECT COUNT(*) FROM credential_items WHERE journal = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .map_err(InventoryError::from)?;
+        if left == 0 {
+            self.journals
+                .turns
+                .idle(|| self.store.delete(&journal_account(id)))?;
+            self.db
+                .lock()
+                .execute("DELETE FROM credential_journals WHERE id = ?1", params![id])
+                .map_err(InventoryError::from)?;
+            tracing::debug!(
+                journal = id,
+                "journal settled: each password in its own entry"
+            );
+        }
+        Ok(())
+    }
+
+    /// The generations a journal's keychain entry holds (none when the entry is missing).
+    fn read_journal(&self, id: i64) -> Result<HashMap<i64, Sensitive<String>>, LedgerError> {
+        let Some(text) = self.store.get(&journal_account(id))? else {
+            return Ok(HashMap::new());
+        };
+        // serde_json's message may quote the text it read: only where it went wrong is said.
+        let lines: Vec<JournalLineOwned> = serde_json::from_str(text.expose()).map_err(|e| {
+            InventoryError::Corrupt(format!(
+                "journal {id} in the keychain is not a list of passwords ({:?} error at line {}, column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        Ok(lines
+            .into_iter()
+            .map(|line| (line.generation, Sensitive::new(line.secret)))
+            .collect())
+    }
+
+    /// The journal generation `generation` is in, if any.
+    fn journal_of(&self, generation: i64) -> Result<Option<i64>, LedgerError> {
+        Ok(self
+            .db
+            .lock()
+            .query_row(
+                "SELECT journal FROM credential_items WHERE gen = ?1",
+                params![generation],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .optional()
+            .map_err(InventoryError::from)?
+            .flatten())
+    }
+
+    /// Settles every journal: waits for this process's own to be moved to their generations'
+    /// entries, then does the same for any an earlier process left (it was stopped before). After
+    /// this every password is in an entry of its own. Batch operations call it before they
+    /// return.
+    pub fn settle_journals(&self) -> Result<(), LedgerError> {
+        let movers: Vec<_> = lock(&self.journals.movers).drain(..).collect();
+        for mover in movers {
+            if mover.join().is_err() {
+                tracing::warn!("a journal thread panicked; settling its journal here");
+            }
+        }
+        let ids: Vec<i64> = {
+            let conn = self.db.lock();
+            let mut stmt = conn
+                .prepare("SELECT id FROM credential_journals ORDER BY id")
+                .map_err(InventoryError::from)?;
+            let rows = stmt
+                .query_map([], |r| r.get(0))
+                .map_err(InventoryError::from)?;
+            rows.collect::<Result<_, _>>()
+                .map_err(InventoryError::from)?
+        };
+        for id in ids {
+            self.settle_journal(id)?;
+        }
         Ok(())
     }
 
     fn erase(&self, key: &CredentialKey, generation: i64) -> Result<(), LedgerError> {
+        // Its journal goes first, so that no entry keeps this password once it is erased.
+        if let Some(journal) = self.journal_of(generation)? {
+            crate::store::blocking(|| self.settle_journal(journal))?;
+        }
         let account = item(key, generation);
         self.known.map().remove(&account.account());
         self.store.delete(&account)?;
@@ -999,6 +1387,28 @@ impl CredentialLedger {
         let value = work(&tx)?;
         tx.commit().map_err(InventoryError::from)?;
         Ok(value)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The error a grouped keychain write gives the other members of its group (`None`: the write
+/// panicked).
+fn shared_error(key: &CredentialKey, error: Option<&LedgerError>) -> LedgerError {
+    match error {
+        Some(LedgerError::Vault(e)) => LedgerError::Vault(e.clone()),
+        Some(other) => LedgerError::Vault(VaultError::Keychain {
+            key: key.to_string(),
+            reason: format!("the keychain write of a group of new passwords failed: {other}"),
+        }),
+        None => LedgerError::Vault(VaultError::Keychain {
+            key: key.to_string(),
+            reason: "the keychain write of a group of new passwords was interrupted".into(),
+        }),
     }
 }
 
@@ -1738,5 +2148,415 @@ mod tests {
             ledger.forget(&CredentialKey::new(camera, user)).unwrap();
         }
         assert!(store.accounts().is_empty(), "{:?}", store.accounts());
+    }
+
+    /// A keychain whose writes take 30 ms (so writes arriving meanwhile form a group) and which
+    /// can be told to refuse journal entries.
+    #[derive(Debug, Default)]
+    struct SlowKeychain {
+        inner: MemoryStore,
+        refuse_journals: bool,
+    }
+
+    impl SecretStore for SlowKeychain {
+        fn get(&self, key: &CredentialKey) -> Result<Option<Sensitive<String>>, VaultError> {
+            self.inner.get(key)
+        }
+        fn set(&self, key: &CredentialKey, secret: &Sensitive<String>) -> Result<(), VaultError> {
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            if self.refuse_journals && key.camera == JOURNAL_CAMERA {
+                return Err(VaultError::KeychainUnavailable(
+                    "the keychain is locked".into(),
+                ));
+            }
+            self.inner.set(key, secret)
+        }
+        fn delete(&self, key: &CredentialKey) -> Result<(), VaultError> {
+            self.inner.delete(key)
+        }
+    }
+
+    fn camera(i: usize) -> CredentialKey {
+        CredentialKey::new(format!("mac:02:00:00:00:01:{i:02x}"), "admin")
+    }
+
+    fn password(i: usize) -> String {
+        format!("New-Strong-Pass-{i}!")
+    }
+
+    /// Eight cameras begin a change at once: the first password is written alone, the seven that
+    /// arrive during its write are written in one journal entry. Returns each camera's result.
+    fn eight_at_once(ledger: &CredentialLedger) -> Vec<Result<(), LedgerError>> {
+        let start = Arc::new(std::sync::Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let (ledger, start) = (ledger.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    if i > 0 {
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                    ledger
+                        .begin_change(&camera(i), &pw(&password(i)))
+                        .map(|change| change.promote().unwrap())
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    }
+
+    /// A process that wrote eight passwords at once and, while the test holds it, has not moved
+    /// its journal yet; with the keychain and inventory a second process would see.
+    struct Held {
+        store: Arc<SlowKeychain>,
+        inv: Inventory,
+        first: CredentialLedger,
+    }
+
+    impl Held {
+        fn new() -> Self {
+            let store = Arc::new(SlowKeychain::default());
+            let inv = Inventory::open_in_memory().unwrap();
+            let first = CredentialLedger::new(store.clone(), &inv);
+            Self { store, inv, first }
+        }
+
+        /// Another process on the same keychain and inventory.
+        fn other(&self) -> CredentialLedger {
+            CredentialLedger::new(self.store.clone(), &self.inv)
+        }
+    }
+
+    fn journal_rows(ledger: &CredentialLedger) -> i64 {
+        ledger
+            .db
+            .lock()
+            .query_row("SELECT COUNT(*) FROM credential_journals", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn passwords_written_at_once_share_one_journal_then_get_entries_of_their_own() {
+        let lab = Held::new();
+        let (store, ledger) = (lab.store.clone(), lab.first.clone());
+        // Keep the journal from being moved until the test has looked at it.
+        let held = ledger.journals.moving.lock().unwrap();
+        let results = eight_at_once(&ledger);
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let accounts = store.inner.accounts();
+        assert_eq!(
+            accounts
+                .iter()
+                .filter(|a| a.starts_with(JOURNAL_CAMERA))
+                .count(),
+            1,
+            "one journal entry for the seven: {accounts:?}"
+        );
+        assert_eq!(accounts.len(), 2, "{accounts:?}");
+        assert_eq!(journal_rows(&ledger), 1);
+        // Another process (no memory of what this one wrote) reads each password, from the
+        // journal for the seven.
+        let other = lab.other();
+        for i in 0..8 {
+            assert_eq!(
+                other.current(&camera(i)).unwrap().unwrap().expose(),
+                &password(i)
+            );
+        }
+        let journal = accounts
+            .iter()
+            .find(|a| a.starts_with(JOURNAL_CAMERA))
+            .unwrap();
+        assert!(
+            !journal.contains("mac:"),
+            "the account names no camera: {journal}"
+        );
+        drop(held);
+        ledger.settle_journals().unwrap();
+        let accounts = store.inner.accounts();
+        assert_eq!(
+            accounts.len(),
+            8,
+            "each in its own entry, no journal: {accounts:?}"
+        );
+        assert_eq!(journal_rows(&ledger), 0);
+        for i in 0..8 {
+            let own = ledger.current_account(&camera(i)).unwrap().unwrap();
+            assert_eq!(
+                stored(&store.inner, &own).as_deref(),
+                Some(password(i).as_str())
+            );
+        }
+    }
+
+    /// A process stopped before it moved its journal: the next one's settle does it, and the
+    /// first one's thread, let go afterwards, finds nothing left to do.
+    #[test]
+    fn a_journal_left_by_another_process_is_settled_by_the_next_and_settling_twice_is_harmless() {
+        let Held { store, inv, first } = Held::new();
+        let held = first.journals.moving.lock().unwrap();
+        assert!(eight_at_once(&first).iter().all(Result::is_ok));
+        let next = CredentialLedger::new(store.clone(), &inv);
+        next.settle_journals().unwrap();
+        assert_eq!(
+            store.inner.accounts().len(),
+            8,
+            "{:?}",
+            store.inner.accounts()
+        );
+        drop(held);
+        first.settle_journals().unwrap();
+        assert_eq!(
+            store.inner.accounts().len(),
+            8,
+            "{:?}",
+            store.inner.accounts()
+        );
+        assert_eq!(journal_rows(&first), 0);
+        for i in 0..8 {
+            assert_eq!(
+                next.current(&camera(i)).unwrap().unwrap().expose(),
+                &password(i)
+            );
+        }
+    }
+
+    /// Forgetting a camera whose password is still in a journal settles the journal first: the
+    /// other cameras keep theirs, and nothing anywhere keeps the forgotten one.
+    #[test]
+    fn forgetting_a_credential_in_a_journal_leaves_no_copy_of_it() {
+        let lab = Held::new();
+        let (store, first) = (lab.store.clone(), lab.first.clone());
+        let held = first.journals.moving.lock().unwrap();
+        assert!(eight_at_once(&first).iter().all(Result::is_ok));
+        lab.other().forget(&camera(3)).unwrap();
+        drop(held);
+        first.settle_journals().unwrap();
+        let accounts = store.inner.accounts();
+        assert_eq!(accounts.len(), 7, "{accounts:?}");
+        assert!(
+            accounts.iter().all(|a| !a.contains(&camera(3).camera)),
+            "{accounts:?}"
+        );
+        for value in accounts.iter().map(|a| {
+            let (camera, user) = a.split_once('|').unwrap();
+            stored(&store.inner, &CredentialKey::new(camera, user)).unwrap()
+        }) {
+            assert_ne!(value, password(3));
+        }
+        assert!(first.current(&camera(3)).unwrap().is_none());
+        assert_eq!(
+            first.current(&camera(4)).unwrap().unwrap().expose(),
+            &password(4)
+        );
+    }
+
+    /// The keychain refuses the journal entry: every camera in it is told, its change is taken
+    /// back (nothing was sent), and the one written alone is unaffected.
+    #[test]
+    fn a_refused_journal_fails_each_of_its_changes_and_takes_them_back() {
+        let store = Arc::new(SlowKeychain {
+            refuse_journals: true,
+            ..Default::default()
+        });
+        let inv = Inventory::open_in_memory().unwrap();
+        let ledger = CredentialLedger::new(store.clone(), &inv);
+        let results = eight_at_once(&ledger);
+        assert!(results[0].is_ok(), "{:?}", results[0]);
+        for (i, result) in results.iter().enumerate().skip(1) {
+            let e = result.as_ref().unwrap_err();
+            assert_eq!(e.code(), "keychain_unavailable", "camera {i}: {e}");
+            assert_eq!(ledger.phase(&camera(i)).unwrap(), Some(Phase::Settled));
+            assert!(ledger.current(&camera(i)).unwrap().is_none());
+        }
+        ledger.settle_journals().unwrap();
+        assert_eq!(journal_rows(&ledger), 0);
+        assert_eq!(
+            store.inner.accounts().len(),
+            1,
+            "{:?}",
+            store.inner.accounts()
+        );
+        assert!(ledger.items(&camera(5)).unwrap().is_empty());
+    }
+
+    /// The keychain of a process about to be killed, whose writes take 15 ms (so that writes
+    /// arriving meanwhile are grouped in a journal).
+    #[derive(Debug)]
+    struct SlowCrashingStore(CrashingStore);
+
+    impl SecretStore for SlowCrashingStore {
+        fn get(&self, key: &CredentialKey) -> Result<Option<Sensitive<String>>, VaultError> {
+            self.0.get(key)
+        }
+        fn set(&self, key: &CredentialKey, secret: &Sensitive<String>) -> Result<(), VaultError> {
+            std::thread::sleep(std::time::Duration::from_millis(15));
+            self.0.set(key, secret)
+        }
+        fn delete(&self, key: &CredentialKey) -> Result<(), VaultError> {
+            self.0.delete(key)
+        }
+    }
+
+    /// Four cameras rotated at once by a process killed after `steps` steps (keychain calls,
+    /// SQLite commits and camera changes, in whatever order the threads make them), then a
+    /// recovery by the next process. Returns whether every rotation finished and whether the kill
+    /// left a journal behind (the rotations may finish while their journal is still being moved).
+    fn journal_scenario(steps: i64) -> (bool, bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("camward.sqlite3");
+        let inner = Arc::new(MemoryStore::default());
+        let cameras: Vec<Arc<Camera>> = (0..4)
+            .map(|i| Arc::new(Camera(Mutex::new(format!("Old-Pass-{i}-aa")))))
+            .collect();
+        let healthy = healthy_process(&path, &inner);
+        for (i, cam) in cameras.iter().enumerate() {
+            healthy
+                .record_current(&camera(i), &pw(&cam.password()))
+                .unwrap();
+        }
+        drop(healthy);
+
+        let budget = Budget::new(steps);
+        let inv = Inventory::open(&path).unwrap();
+        let b = budget.clone();
+        inv.lock().commit_hook(Some(move || !b.step()));
+        let store = SlowCrashingStore(CrashingStore {
+            inner: inner.clone(),
+            budget: budget.clone(),
+        });
+        let doomed = CredentialLedger::new(Arc::new(store), &inv);
+        let start = Arc::new(std::sync::Barrier::new(4));
+        let threads: Vec<_> = cameras
+            .iter()
+            .enumerate()
+            .map(|(i, cam)| {
+                let (ledger, cam, budget, start) =
+                    (doomed.clone(), cam.clone(), budget.clone(), start.clone());
+                std::thread::spawn(move || -> Result<(), String> {
+                    start.wait();
+                    if i > 0 {
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                    let new = format!("New-Pass-{i}-bb");
+                    let change = ledger
+                        .begin_change(&camera(i), &pw(&new))
+                        .map_err(|e| e.to_string())?;
+                    if !budget.step() {
+                        return Err("killed before the camera took the new password".into());
+                    }
+                    *cam.0.lock().unwrap() = new;
+                    change.promote().map_err(|e| e.to_string())?;
+                    ledger
+                        .retire_previous(&camera(i))
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        // Every thread is joined before looking at the results.
+        let results: Vec<bool> = threads
+            .into_iter()
+            .map(|t| t.join().unwrap().is_ok())
+            .collect();
+        let finished = results.iter().all(|&ok| ok);
+        // The killed process's threads are done before the next process starts.
+        let _ = doomed.settle_journals();
+        let left_journal = journal_rows(&doomed) > 0;
+        drop((inv, doomed));
+
+        let ledger = healthy_process(&path, &inner);
+        ledger.settle_journals().unwrap();
+        for k in ledger.pending().unwrap() {
+            let i = (0..4).find(|&i| camera(i) == k).unwrap();
+            let resolution = ledger.resolve(&k, |p| cameras[i].accepts(p)).unwrap();
+            assert_ne!(resolution, Resolution::NoneAccepted, "after {steps} steps");
+        }
+        for k in ledger.awaiting_retirement().unwrap() {
+            let i = (0..4).find(|&i| camera(i) == k).unwrap();
+            let old = ledger.previous(&k).unwrap();
+            if old.is_none_or(|o| !cameras[i].accepts(&o).unwrap()) {
+                ledger.retire_previous(&k).unwrap();
+            }
+        }
+        ledger.settle_journals().unwrap();
+        let context = format!("killed after {steps} steps");
+        assert_eq!(journal_rows(&ledger), 0, "{context}");
+        for (i, cam) in cameras.iter().enumerate() {
+            let current = ledger.current(&camera(i)).unwrap().expect("password lost");
+            assert_eq!(current.expose(), &cam.password(), "{context}: camera {i}");
+            assert!(ledger.pending().unwrap().is_empty(), "{context}");
+        }
+        // Only the current passwords remain, each in its own entry: no journal, no stray copy.
+        let mut expected: Vec<String> = (0..4)
+            .map(|i| {
+                ledger
+                    .current_account(&camera(i))
+                    .unwrap()
+                    .unwrap()
+                    .account()
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(inner.accounts(), expected, "{context}");
+        (finished, left_journal)
+    }
+
+    #[test]
+    fn a_crash_at_any_step_of_grouped_rotations_is_recovered() {
+        let mut steps = 0;
+        let mut journals_left = 0;
+        loop {
+            let (finished, left_journal) = journal_scenario(steps);
+            journals_left += usize::from(left_journal);
+            // Until a kill comes after everything: the rotations and the journal's move.
+            if finished && !left_journal {
+                break;
+            }
+            steps += 1;
+            assert!(steps < 200, "the rotations never finished");
+        }
+        assert!(
+            steps >= 20,
+            "only {steps} crash points: the budget is not being spent"
+        );
+        assert!(
+            journals_left > 0,
+            "no crash point left a journal: the grouped path was not exercised"
+        );
+    }
+
+    /// While a move holds the keychain, a new password that comes to wait goes before a move that
+    /// was already waiting.
+    #[test]
+    fn a_new_password_goes_before_moves_waiting_for_the_keychain() {
+        let turns = Arc::new(Turns::default());
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let run = |name: &'static str, urgent: bool, after_ms: u64| {
+            let (turns, order) = (turns.clone(), order.clone());
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(after_ms));
+                let call = || {
+                    order.lock().unwrap().push(name);
+                    std::thread::sleep(std::time::Duration::from_millis(40));
+                };
+                if urgent {
+                    turns.urgent(call);
+                } else {
+                    turns.idle(call);
+                }
+            })
+        };
+        let threads = [
+            run("move in progress", false, 0),
+            run("move waiting", false, 10),
+            run("new password", true, 20),
+        ];
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(
+            *order.lock().unwrap(),
+            ["move in progress", "new password", "move waiting"]
+        );
     }
 }

@@ -10,6 +10,7 @@
 //!   crash at any step is recoverable with [`CredentialLedger::resolve`].
 //! - [`escrow`] seals a site's credentials with a passphrase for hand-over to its owner.
 pub mod escrow;
+mod group_commit;
 pub mod inventory;
 pub mod ledger;
 #[cfg(target_os = "linux")]

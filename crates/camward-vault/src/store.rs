@@ -37,7 +37,7 @@ impl fmt::Display for CredentialKey {
 }
 
 /// Why a secret could not be read or written.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum VaultError {
     /// The OS keychain is missing, locked or refused (e.g. no Secret Service on the session bus).
     #[error("the OS keychain is unavailable: {0}")]
@@ -127,7 +127,7 @@ fn map_err(key: &CredentialKey, e: keyring::Error) -> VaultError {
 /// tasks to the rest of the pool first (`block_in_place`), so a slow Secret Service call (a write
 /// makes the daemon rewrite its keyring file; an unlock may wait for a person) never stalls the
 /// cameras being worked on.
-fn blocking<T>(call: impl FnOnce() -> T) -> T {
+pub(crate) fn blocking<T>(call: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(call)

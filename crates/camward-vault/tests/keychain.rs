@@ -236,6 +236,95 @@ fn entries_of_keyrings_stock_credential_and_of_camwards_are_one_and_the_same() {
     assert!(kc.get(&key).unwrap().is_none());
 }
 
+/// The real keychain with the accounts written to it noted (names only), passing every call on.
+#[derive(Debug)]
+struct Noting {
+    keychain: Keychain,
+    written: std::sync::Mutex<Vec<String>>,
+}
+
+impl SecretStore for Noting {
+    fn get(&self, key: &CredentialKey) -> Result<Option<Sensitive<String>>, VaultError> {
+        self.keychain.get(key)
+    }
+    fn set(&self, key: &CredentialKey, secret: &Sensitive<String>) -> Result<(), VaultError> {
+        self.keychain.set(key, secret)?;
+        self.written
+            .lock()
+            .expect("the list of written accounts")
+            .push(key.account());
+        Ok(())
+    }
+    fn delete(&self, key: &CredentialKey) -> Result<(), VaultError> {
+        self.keychain.delete(key)
+    }
+}
+
+/// Twenty cameras store their new passwords at the same moment through gnome-keyring: those
+/// that arrive while a write is in progress go to the keychain together, in a journal entry; once
+/// settled, each password is in an entry of its own that keyring's stock credential reads, and
+/// no journal entry is left.
+#[test]
+fn passwords_stored_at_once_go_through_a_journal_and_end_in_entries_of_their_own() {
+    use std::sync::Arc;
+
+    use camward_vault::{CredentialLedger, Inventory};
+
+    let Some(kc) = keychain_or_skip() else { return };
+    let service = format!("org.camward.test.{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = Inventory::open(dir.path().join("camward.sqlite3")).unwrap();
+    let store = Arc::new(Noting {
+        keychain: kc,
+        written: std::sync::Mutex::new(Vec::new()),
+    });
+    let ledger = CredentialLedger::new(store.clone(), &inventory);
+    let key = |i: usize| CredentialKey::new(format!("mac:02:00:00:00:02:{i:02x}"), "admin");
+    let password = |i: usize| format!("Journal-Pass-{i:02}-xQ7!");
+    let start = Arc::new(std::sync::Barrier::new(20));
+    let threads: Vec<_> = (0..20)
+        .map(|i| {
+            let (ledger, start) = (ledger.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                let change = ledger
+                    .begin_change(&key(i), &Sensitive::new(password(i)))
+                    .unwrap();
+                change.promote().unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    ledger.settle_journals().unwrap();
+
+    let written = store.written.lock().unwrap().clone();
+    let journals: Vec<&String> = written
+        .iter()
+        .filter(|a| a.starts_with(camward_vault::ledger::JOURNAL_CAMERA))
+        .collect();
+    assert!(
+        !journals.is_empty() && journals.len() < 19,
+        "twenty writes at once are grouped: {written:?}"
+    );
+    for journal in &journals {
+        let stock = keyring::Entry::new(&service, journal).unwrap();
+        assert!(
+            matches!(stock.get_password(), Err(keyring::Error::NoEntry)),
+            "{journal} is deleted once settled"
+        );
+    }
+    for i in 0..20 {
+        let account = ledger.current_account(&key(i)).unwrap().unwrap();
+        let stock = keyring::Entry::new(&service, &account.account()).unwrap();
+        assert_eq!(stock.get_password().unwrap(), password(i), "camera {i}");
+    }
+    for i in 0..20 {
+        ledger.forget(&key(i)).unwrap();
+    }
+}
+
 /// The process keeps one Secret Service session. When the keychain daemon stops and the bus starts
 /// it again, that session is gone; the next call must be answered all the same, in a new session.
 /// The daemon is stopped for real, so this runs in a D-Bus session and keychain of its own

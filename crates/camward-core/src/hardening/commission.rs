@@ -287,6 +287,7 @@ pub async fn commission_all_with(
     while let Some(event) = delivered.recv().await {
         on_event(event);
     }
+    credentials::settle_journals(vault).await;
     targets
         .iter()
         .cloned()
