@@ -619,6 +619,7 @@ pub async fn rotate_with_events(
     request: RotationRequest,
     on_event: RotationSink,
 ) -> Vec<CameraOutcome> {
+    warm_password_checks();
     let request = Arc::new(request);
     let semaphore = Arc::new(tokio::sync::Semaphore::new(request.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -661,6 +662,13 @@ pub async fn rotate_with_events(
     let outcomes = collect_in_order(tasks).await;
     settle_journals(vault).await;
     outcomes
+}
+
+/// As a batch that chooses or checks passwords starts: zxcvbn's one-time set-up
+/// ([`camward_policy::warm_up`]) runs on a blocking thread, alongside the cameras' first round
+/// trips, instead of in the first camera's password step.
+pub(crate) fn warm_password_checks() {
+    drop(tokio::task::spawn_blocking(camward_policy::warm_up));
 }
 
 /// Before a batch returns: the passwords its cameras stored at the same moment went to the

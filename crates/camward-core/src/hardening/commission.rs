@@ -225,6 +225,7 @@ pub async fn commission_all_with(
     concurrency: usize,
     on_event: &(dyn Fn(CommissionEvent) + Sync),
 ) -> Vec<(String, Result<CameraCommission, CoreError>)> {
+    credentials::warm_password_checks();
     let inputs = Arc::new(RunInputs {
         vault: vault.clone(),
         plan: options.plan.clone(),
