@@ -368,14 +368,29 @@ pub async fn init_admin(
     }
     let password = choose_password(choice, &ctx, &limits, &url)?;
 
-    let change = vault
-        .ledger
-        .begin_change(&key, &password)
-        .map_err(|e| ledger_error(&url, "store pending password", e))?;
-    tracing::info!(camera = %url, user = %user, "new administrator password stored as pending");
+    // Stored as pending before the camera sees it. The keychain write runs on a blocking thread
+    // while the camera's factory state is read again, and the password goes out only after it.
+    let store = {
+        let (ledger, key, password, url) = (
+            vault.ledger.clone(),
+            key.clone(),
+            password.clone(),
+            url.clone(),
+        );
+        async move {
+            let change = tokio::task::spawn_blocking(move || ledger.begin_change(&key, &password))
+                .await
+                .map_err(|e| core_error("internal", &url, STORE_PENDING, e.to_string()))?
+                .map_err(|e| ledger_error(&url, STORE_PENDING, e))?;
+            tracing::info!(camera = %url, user = %user, "new administrator password stored as pending");
+            Ok(change)
+        }
+    };
     if state.method == FirstBootMethod::Guided {
         // Nothing can be sent: a person enters the password on the camera's own page. The change
         // stays pending (the password is safe in the keychain) until `confirm_guided_admin`.
+        // Left pending on purpose: `confirm_guided_admin` reopens it.
+        let _pending = store.await?;
         let page = first_boot::first_access_page(&url).await?;
         audit(
             vault,
@@ -393,17 +408,26 @@ pub async fn init_admin(
             password,
         });
     }
-    let method = first_boot::create_first_admin(&url, user, &password)
+    let (method, change) = first_boot::create_first_admin_once_stored(&url, user, &password, store)
         .await
-        .map_err(|e| CoreError {
-            message: format!(
-                "{}; the password is kept as pending, run `camward rotate --resume`",
-                e.message
-            ),
-            ..e
+        .map_err(|e| {
+            if e.step == STORE_PENDING {
+                // Not stored, so not sent either: nothing is pending.
+                return e;
+            }
+            CoreError {
+                message: format!(
+                    "{}; the password is kept as pending, run `camward rotate --resume`",
+                    e.message
+                ),
+                ..e
+            }
         })?;
     finish_first_admin(vault, &url, user, change, password, method).await
 }
+
+/// The step named by an error of storing a new password as pending (nothing was sent then).
+const STORE_PENDING: &str = "store pending password";
 
 /// Logs in with the new administrator password in a fresh session, promotes it, records the
 /// camera and writes the audit entry.

@@ -131,8 +131,26 @@ pub async fn create_first_admin(
     user: &str,
     password: &Sensitive<String>,
 ) -> Result<FirstBootMethod, CoreError> {
+    let (method, ()) =
+        create_first_admin_once_stored(input, user, password, async { Ok(()) }).await?;
+    Ok(method)
+}
+
+/// [`create_first_admin`] for a caller still storing `password`: the camera's factory state is
+/// read (its round trips, which send nothing secret) while `stored` runs, and the password is
+/// sent only once `stored` has returned `Ok`. A failed `stored` is returned as it is and nothing
+/// is sent. So a keychain write costs a camera no time of its own, yet the rule "stored before
+/// it is sent" holds.
+pub async fn create_first_admin_once_stored<T>(
+    input: &str,
+    user: &str,
+    password: &Sensitive<String>,
+    stored: impl std::future::Future<Output = Result<T, CoreError>>,
+) -> Result<(FirstBootMethod, T), CoreError> {
     let url = crate::target::device_url(input)?;
-    let found = detect(input).await?;
+    let (stored, found) = tokio::join!(stored, detect(input));
+    let stored = stored?;
+    let found = found?;
     if !found.factory_fresh {
         return Err(CoreError {
             code: "already_configured".into(),
@@ -179,7 +197,7 @@ pub async fn create_first_admin(
     if found.method != FirstBootMethod::Onvif {
         verify_onvif_login(&url, user, password).await?;
     }
-    Ok(found.method)
+    Ok((found.method, stored))
 }
 
 /// The address of the first-access page of a camera that takes the guided step (Canon, i-PRO):
