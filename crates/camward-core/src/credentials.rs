@@ -389,7 +389,6 @@ pub async fn init_admin(
     if state.method == FirstBootMethod::Guided {
         // Nothing can be sent: a person enters the password on the camera's own page. The change
         // stays pending (the password is safe in the keychain) until `confirm_guided_admin`.
-        // Left pending on purpose: `confirm_guided_admin` reopens it.
         let _pending = store.await?;
         let page = first_boot::first_access_page(&url).await?;
         audit(

@@ -66,23 +66,25 @@ async fn factory_camera() -> Fleet {
     .expect("fleet on loopback")
 }
 
-fn vault_with(store: Arc<Watching>) -> Vault {
-    let inventory = Inventory::open_in_memory().expect("inventory");
-    let ledger = CredentialLedger::new(store, &inventory);
-    Vault { ledger, inventory }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_factory_state_is_read_during_the_keychain_write_and_the_password_is_sent_after_it() {
+/// One factory-fresh camera, a watching keychain (refusing every write when `refuse`) and a
+/// vault over it.
+async fn lab(refuse: bool) -> (Fleet, SimCamera, Arc<Watching>, Vault) {
     let fleet = factory_camera().await;
     let camera = fleet.cameras()[0].clone();
     let store = Arc::new(Watching {
         inner: MemoryStore::default(),
         camera: camera.clone(),
-        refuse: false,
+        refuse,
         writes: Mutex::new(Vec::new()),
     });
-    let vault = vault_with(store.clone());
+    let inventory = Inventory::open_in_memory().expect("inventory");
+    let ledger = CredentialLedger::new(store.clone(), &inventory);
+    (fleet, camera, store, Vault { ledger, inventory })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_factory_state_is_read_during_the_keychain_write_and_the_password_is_sent_after_it() {
+    let (fleet, camera, store, vault) = lab(false).await;
     let url = camera.device_url();
 
     let outcome = init_admin(&vault, &url, "admin", &NewPassword::Generate)
@@ -120,15 +122,7 @@ async fn the_factory_state_is_read_during_the_keychain_write_and_the_password_is
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keychain_that_refuses_the_new_password_means_nothing_is_sent() {
-    let fleet = factory_camera().await;
-    let camera = fleet.cameras()[0].clone();
-    let store = Arc::new(Watching {
-        inner: MemoryStore::default(),
-        camera: camera.clone(),
-        refuse: true,
-        writes: Mutex::new(Vec::new()),
-    });
-    let vault = vault_with(store.clone());
+    let (fleet, camera, _store, vault) = lab(true).await;
     let url = camera.device_url();
 
     let e = init_admin(&vault, &url, "admin", &NewPassword::Generate)
