@@ -45,11 +45,10 @@ impl Algorithm {
     }
 
     fn hash(self, input: &str) -> String {
-        let bytes: Vec<u8> = match self {
-            Algorithm::Md5 => md5::Md5::digest(input.as_bytes()).to_vec(),
-            Algorithm::Sha256 => sha2::Sha256::digest(input.as_bytes()).to_vec(),
-        };
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+        match self {
+            Algorithm::Md5 => hex::encode(md5::Md5::digest(input.as_bytes())),
+            Algorithm::Sha256 => hex::encode(sha2::Sha256::digest(input.as_bytes())),
+        }
     }
 }
 
@@ -89,10 +88,9 @@ impl std::fmt::Debug for Authenticator {
 }
 
 fn random_hex(bytes: usize) -> String {
-    let mut rng = rand::thread_rng();
-    (0..bytes)
-        .map(|_| format!("{:02x}", rng.gen::<u8>()))
-        .collect()
+    let mut raw = vec![0u8; bytes];
+    rand::thread_rng().fill(&mut raw[..]);
+    hex::encode(raw)
 }
 
 impl Authenticator {

@@ -66,9 +66,7 @@ impl Nonces {
             self.issued.retain(|_, t| *t > cut);
         }
         let mut rng = rand::thread_rng();
-        let nonce: String = (0..16)
-            .map(|_| format!("{:02x}", rng.gen::<u8>()))
-            .collect();
+        let nonce = hex::encode(rng.gen::<[u8; 16]>());
         self.issued.insert(nonce.clone(), now);
         nonce
     }
@@ -150,10 +148,7 @@ pub(crate) struct Context {
 }
 
 fn md5_hex(input: &str) -> String {
-    md5::Md5::digest(input.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(md5::Md5::digest(input.as_bytes()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -92,10 +92,7 @@ pub(crate) fn probe_match(uuid: &str, camera: &SetupIdentity) -> String {
         ))
         .unwrap_or_default();
     // The salt of SADP's password-reset exchange is per device; a hash of the serial stands in.
-    let salt: String = sha2::Sha256::digest(camera.info.serial.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let salt = hex::encode(sha2::Sha256::digest(camera.info.serial.as_bytes()));
     let fields: [(&str, String); 34] = [
         ("Uuid", uuid.to_owned()),
         ("Types", "inquiry".into()),

@@ -231,7 +231,7 @@ pub fn digest_gate(
 
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// Decodes hex (either case); `None` when malformed.

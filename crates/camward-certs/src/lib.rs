@@ -160,7 +160,7 @@ pub fn sha256(der: &[u8]) -> [u8; 32] {
 
 /// Lower-case hex of bytes (fingerprints in messages and manifests).
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// Parses exactly one DER certificate.

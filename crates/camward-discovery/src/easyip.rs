@@ -416,8 +416,7 @@ impl Answer {
             }
         }
         let mac = mac.ok_or(EasyIpError::Missing("MAC"))?;
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
-        answer.mac = normalise_mac(&hex).ok_or(EasyIpError::Missing("MAC"))?;
+        answer.mac = normalise_mac(&hex::encode(mac)).ok_or(EasyIpError::Missing("MAC"))?;
         Ok(answer)
     }
 

@@ -69,7 +69,7 @@ impl Default for HttpConfig {
 
 /// Lower-case hex of bytes (fingerprints in messages).
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// SHA-256 fingerprint of a DER certificate, as used by [`TlsTrust::PinnedSha256`].

@@ -5,15 +5,26 @@
 use crate::error::OnvifError;
 
 /// A reply document, owned. The payload is the first element child of `env:Body`.
-#[derive(Clone)]
 pub struct Reply {
-    text: String,
+    parsed: Parsed,
 }
+
+/// roxmltree's document borrows the text it was parsed from; the two live together.
+type Document<'a> = roxmltree::Document<'a>;
+
+self_cell::self_cell!(
+    /// A reply's text and its parsed document, parsed once.
+    struct Parsed {
+        owner: String,
+        #[covariant]
+        dependent: Document,
+    }
+);
 
 impl std::fmt::Debug for Reply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reply")
-            .field("bytes", &self.text.len())
+            .field("bytes", &self.text().len())
             .finish()
     }
 }
@@ -25,22 +36,18 @@ impl Reply {
     /// anything that is not well-formed XML, not a SOAP 1.2 envelope, or has an empty body is
     /// `TransportError::Malformed`. Parsing is bounded by [`crate::soap::MAX_REPLY_NODES`].
     pub fn parse(text: String) -> Result<Self, OnvifError> {
-        {
-            let doc = crate::soap::parse_document(&text)
-                .map_err(|e| crate::error::malformed(format!("not well-formed XML: {e}")))?;
-            match crate::soap::body_content(&doc).map_err(crate::error::malformed)? {
-                crate::soap::BodyContent::Payload(_) => {}
-                crate::soap::BodyContent::Fault(f) => {
-                    return Err(OnvifError::Refused(crate::soap::classify_fault(f)))
-                }
-            }
-        }
-        Ok(Self { text })
+        let parsed = Parsed::try_new(text, |text| {
+            crate::soap::parse_document(text)
+                .map_err(|e| crate::error::malformed(format!("not well-formed XML: {e}")))
+        })?;
+        let reply = Self { parsed };
+        reply.with_payload(|_| Ok(()))?;
+        Ok(reply)
     }
 
     /// The raw XML text, for capture and schema validation in tests.
     pub fn text(&self) -> &str {
-        &self.text
+        self.parsed.borrow_owner()
     }
 
     /// Runs `f` on the payload element (first child of Body).
@@ -48,11 +55,8 @@ impl Reply {
         &self,
         f: impl FnOnce(roxmltree::Node<'_, '_>) -> Result<R, OnvifError>,
     ) -> Result<R, OnvifError> {
-        // The document is parsed again rather than stored: roxmltree borrows the text, and a
-        // self-referential struct is not worth it for replies of a few kilobytes.
-        let doc = crate::soap::parse_document(&self.text)
-            .map_err(|e| crate::error::malformed(format!("not well-formed XML: {e}")))?;
-        match crate::soap::body_content(&doc).map_err(crate::error::malformed)? {
+        let doc = self.parsed.borrow_dependent();
+        match crate::soap::body_content(doc).map_err(crate::error::malformed)? {
             crate::soap::BodyContent::Payload(p) => f(p),
             crate::soap::BodyContent::Fault(fault) => {
                 Err(OnvifError::Refused(crate::soap::classify_fault(fault)))

@@ -211,16 +211,101 @@ pub fn check(password: &str, ctx: &Context, limits: &DeviceLimits) -> Verdict {
     let mut inputs: Vec<&str> = vec![ctx.user.as_str()];
     inputs.extend(ctx.model.as_deref());
     inputs.extend(ctx.hostname.as_deref());
-    let entropy = zxcvbn::zxcvbn(password, &inputs);
-    let score = u8::from(entropy.score());
+    let (score, warning) = strength::rate(password, &inputs);
     if score < MIN_SCORE {
+        reasons.push(Reason::Guessable { score, warning });
+    }
+    Verdict { score, reasons }
+}
+
+/// zxcvbn's rating, remembered for the passwords this process rated last.
+///
+/// zxcvbn is the dearest part of a check (0.2–1 ms for a 20-character password, against
+/// microseconds for the rules), and a commission rates the same password three times: when it is
+/// generated, and in the audits before and after. The memory holds no password: each entry is
+/// found by a SHA-256 over a random key drawn once per process, the password and the user inputs,
+/// so an entry cannot be matched to a password without that key, which never leaves this module.
+mod strength {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    use rand::RngCore;
+    use sha2::{Digest, Sha256};
+
+    /// Enough for a few batches of cameras; when full, the memory starts again empty.
+    const CAPACITY: usize = 4096;
+
+    /// zxcvbn's score and warning.
+    type Rating = (u8, Option<String>);
+
+    struct Memory {
+        key: [u8; 32],
+        rated: Mutex<HashMap<[u8; 32], Rating>>,
+    }
+
+    fn memory() -> &'static Memory {
+        static MEMORY: OnceLock<Memory> = OnceLock::new();
+        MEMORY.get_or_init(|| {
+            let mut key = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut key);
+            Memory {
+                key,
+                rated: Mutex::new(HashMap::new()),
+            }
+        })
+    }
+
+    /// Length-prefixed fields, so that no two different inputs hash the same bytes.
+    fn id(key: &[u8; 32], password: &str, inputs: &[&str]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(key);
+        for field in std::iter::once(password).chain(inputs.iter().copied()) {
+            h.update((field.len() as u64).to_le_bytes());
+            h.update(field.as_bytes());
+        }
+        h.finalize().into()
+    }
+
+    /// The zxcvbn score and warning of `password` with `inputs` as user inputs.
+    pub(super) fn rate(password: &str, inputs: &[&str]) -> Rating {
+        let memory = memory();
+        let id = id(&memory.key, password, inputs);
+        let known = memory
+            .rated
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&id)
+            .cloned();
+        if let Some(known) = known {
+            return known;
+        }
+        let entropy = zxcvbn::zxcvbn(password, inputs);
+        let score = u8::from(entropy.score());
         let warning = entropy
             .feedback()
             .and_then(|f| f.warning())
             .map(|w| w.to_string());
-        reasons.push(Reason::Guessable { score, warning });
+        let mut map = memory
+            .rated
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= CAPACITY {
+            map.clear();
+        }
+        map.insert(id, (score, warning.clone()));
+        (score, warning)
     }
-    Verdict { score, reasons }
+
+    /// Whether a rating of `password` with `inputs` is in memory.
+    #[cfg(test)]
+    pub(super) fn is_remembered(password: &str, inputs: &[&str]) -> bool {
+        let memory = memory();
+        memory
+            .rated
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains_key(&id(&memory.key, password, inputs))
+    }
 }
 
 /// Builds zxcvbn's dictionaries and matchers, which it does once, on first use: 16–20 ms of CPU
@@ -393,6 +478,35 @@ mod tests {
             .to_string(),
             "too long for this camera: 14 characters, it accepts at most 12"
         );
+    }
+
+    #[test]
+    fn a_remembered_rating_is_the_rating_of_that_password_and_those_inputs() {
+        // Weak here because it spells the host name; with another host name zxcvbn rates it on
+        // its own. A string no other test uses, so no other test's checks are remembered for it.
+        let weak = "Lobby-cam-2024!";
+        let lobby = ["admin", "VB-H47", "lobby-cam"];
+        let gate = ["admin", "VB-H47", "gate"];
+        assert!(!strength::is_remembered(weak, &lobby));
+        let first = check(weak, &ctx("admin"), &DeviceLimits::default());
+        assert!(strength::is_remembered(weak, &lobby));
+        assert!(
+            !strength::is_remembered(weak, &gate),
+            "other inputs are another entry"
+        );
+        assert!(
+            !strength::is_remembered("lobby-cam-2024!", &lobby),
+            "another password too"
+        );
+        assert_eq!(check(weak, &ctx("admin"), &DeviceLimits::default()), first);
+        assert_eq!(first.score, u8::from(zxcvbn::zxcvbn(weak, &lobby).score()));
+        let other = Context {
+            hostname: Some("gate".into()),
+            ..ctx("admin")
+        };
+        let rated = check(weak, &other, &DeviceLimits::default());
+        assert_eq!(rated.score, u8::from(zxcvbn::zxcvbn(weak, &gate).score()));
+        assert!(rated.score > first.score, "{rated:?} against {first:?}");
     }
 
     #[test]

@@ -94,7 +94,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use crate::escrow::{self, EscrowError};
-use crate::inventory::{AuditEntry, Inventory, InventoryError};
+use crate::inventory::{AuditEntry, Cached as _, Inventory, InventoryError};
 use crate::{CredentialKey, SecretStore, Sensitive, VaultError};
 
 /// Why a credential operation failed. Messages name the camera and user, never a secret.
@@ -476,7 +476,7 @@ impl CredentialLedger {
     pub fn highest_generation(&self) -> Result<i64, LedgerError> {
         let conn = self.db.lock();
         Ok(conn
-            .query_row(
+            .query_row_cached(
                 "SELECT seq FROM sqlite_sequence WHERE name = 'credential_items'",
                 [],
                 |r| r.get(0),
@@ -516,7 +516,7 @@ impl CredentialLedger {
         self.write(key, generation, secret)?;
         let now = self.db.now_text()?;
         self.commit(DURABLE, |tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO credential_changes (camera, user, phase, has_previous, created_at,
                      attempts, current_gen)
                  VALUES (?1, ?2, 'settled', 0, ?3, 0, ?4)
@@ -551,7 +551,7 @@ impl CredentialLedger {
         let now = self.db.now_text()?;
         let generation = self.commit(DURABLE, |tx| {
             let generation = reserve(tx, key)?;
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO credential_changes (camera, user, phase, has_previous, created_at,
                      attempts, pending_gen)
                  VALUES (?1, ?2, 'pending', 0, ?3, 0, ?4)
@@ -611,7 +611,7 @@ impl CredentialLedger {
                 self.commit(NOT_DURABLE, |tx| {
                     // Every right-hand side reads the row as it was before this UPDATE.
                     let changed = tx
-                        .execute(
+                        .execute_cached(
                             "UPDATE credential_changes SET
                                 phase = CASE WHEN current_gen IS NULL THEN 'settled' ELSE 'promoted' END,
                                 previous_gen = current_gen, current_gen = pending_gen, pending_gen = NULL,
@@ -659,7 +659,7 @@ impl CredentialLedger {
         };
         let now = self.db.now_text()?;
         self.commit(DURABLE, |tx| {
-            tx.execute(
+            tx.execute_cached(
                 "UPDATE credential_changes SET phase = 'promoted', current_gen = ?3,
                     pending_gen = NULL, previous_gen = ?4, has_previous = 1, promoted_at = ?5
                  WHERE camera = ?1 AND user = ?2 AND phase = 'promoting'",
@@ -700,7 +700,7 @@ impl CredentialLedger {
                 let now = self.db.now_text()?;
                 self.commit(NOT_DURABLE, |tx| {
                     let changed = tx
-                        .execute(
+                        .execute_cached(
                             "UPDATE credential_changes SET phase = 'settled', previous_gen = NULL,
                                 settled_at = ?3
                              WHERE camera = ?1 AND user = ?2 AND phase = 'promoted'",
@@ -775,7 +775,7 @@ impl CredentialLedger {
     pub fn change(&self, key: &CredentialKey) -> Result<Option<ChangeRecord>, LedgerError> {
         let conn = self.db.lock();
         let row = conn
-            .query_row(
+            .query_row_cached(
                 "SELECT phase, created_at, promoted_at, settled_at, attempts FROM credential_changes
                  WHERE camera = ?1 AND user = ?2",
                 params![key.camera, key.user],
@@ -869,12 +869,12 @@ impl CredentialLedger {
             self.known.map().remove(&account.account());
         }
         self.commit(DURABLE, |tx| {
-            tx.execute(
+            tx.execute_cached(
                 "DELETE FROM credential_changes WHERE camera = ?1 AND user = ?2",
                 params![key.camera, key.user],
             )
             .map_err(InventoryError::from)?;
-            tx.execute(
+            tx.execute_cached(
                 "DELETE FROM credential_items WHERE camera = ?1 AND user = ?2",
                 params![key.camera, key.user],
             )
@@ -1003,14 +1003,14 @@ impl CredentialLedger {
         // no journal entry can exist unrecorded.
         let now = self.db.now_text()?;
         let id = self.commit(DURABLE, |tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO credential_journals (created_at) VALUES (?1)",
                 params![now],
             )
             .map_err(InventoryError::from)?;
             let id = tx.last_insert_rowid();
             for new in &batch {
-                tx.execute(
+                tx.execute_cached(
                     "UPDATE credential_items SET journal = ?1 WHERE gen = ?2",
                     params![id, new.generation],
                 )
@@ -1067,7 +1067,7 @@ impl CredentialLedger {
         let members: Vec<(i64, CredentialKey)> = {
             let conn = self.db.lock();
             let mut stmt = conn
-                .prepare("SELECT gen, camera, user FROM credential_items WHERE journal = ?1")
+                .prepare_cached("SELECT gen, camera, user FROM credential_items WHERE journal = ?1")
                 .map_err(InventoryError::from)?;
             let rows = stmt
                 .query_map(params![id], |r| {
@@ -1111,7 +1111,7 @@ impl CredentialLedger {
             }
             self.db
                 .lock()
-                .execute(
+                .execute_cached(
                     "UPDATE credential_items SET journal = NULL WHERE gen = ?1 AND journal = ?2",
                     params![generation, id],
                 )
@@ -1121,7 +1121,7 @@ impl CredentialLedger {
         let left: i64 = self
             .db
             .lock()
-            .query_row(
+            .query_row_cached(
                 "SELECT COUNT(*) FROM credential_items WHERE journal = ?1",
                 params![id],
                 |r| r.get(0),
@@ -1133,7 +1133,7 @@ impl CredentialLedger {
                 .idle(|| self.store.delete(&journal_account(id)))?;
             self.db
                 .lock()
-                .execute("DELETE FROM credential_journals WHERE id = ?1", params![id])
+                .execute_cached("DELETE FROM credential_journals WHERE id = ?1", params![id])
                 .map_err(InventoryError::from)?;
             tracing::debug!(
                 journal = id,
@@ -1168,7 +1168,7 @@ impl CredentialLedger {
         Ok(self
             .db
             .lock()
-            .query_row(
+            .query_row_cached(
                 "SELECT journal FROM credential_items WHERE gen = ?1",
                 params![generation],
                 |r| r.get::<_, Option<i64>>(0),
@@ -1192,7 +1192,7 @@ impl CredentialLedger {
         let ids: Vec<i64> = {
             let conn = self.db.lock();
             let mut stmt = conn
-                .prepare("SELECT id FROM credential_journals ORDER BY id")
+                .prepare_cached("SELECT id FROM credential_journals ORDER BY id")
                 .map_err(InventoryError::from)?;
             let rows = stmt
                 .query_map([], |r| r.get(0))
@@ -1221,7 +1221,7 @@ impl CredentialLedger {
     fn items(&self, key: &CredentialKey) -> Result<Vec<i64>, LedgerError> {
         let conn = self.db.lock();
         let mut stmt = conn
-            .prepare(
+            .prepare_cached(
                 "SELECT gen FROM credential_items WHERE camera = ?1 AND user = ?2 ORDER BY gen",
             )
             .map_err(InventoryError::from)?;
@@ -1264,7 +1264,7 @@ impl CredentialLedger {
     fn pointers(&self, key: &CredentialKey) -> Result<Pointers, LedgerError> {
         let conn = self.db.lock();
         let row = conn
-            .query_row(
+            .query_row_cached(
                 "SELECT phase, current_gen, pending_gen, previous_gen FROM credential_changes
                  WHERE camera = ?1 AND user = ?2",
                 params![key.camera, key.user],
@@ -1295,7 +1295,7 @@ impl CredentialLedger {
         let conn = self.db.lock();
         // `condition` is one of our own constant strings, never user input.
         let mut stmt = conn
-            .prepare(&format!(
+            .prepare_cached(&format!(
                 "SELECT camera, user FROM credential_changes WHERE {condition} ORDER BY camera, user"
             ))
             .map_err(InventoryError::from)?;
@@ -1315,7 +1315,7 @@ impl CredentialLedger {
     fn count_attempt(&self, key: &CredentialKey) -> Result<(), LedgerError> {
         self.db
             .lock()
-            .execute(
+            .execute_cached(
                 "UPDATE credential_changes SET attempts = attempts + 1 WHERE camera = ?1 AND user = ?2",
                 params![key.camera, key.user],
             )
@@ -1341,7 +1341,7 @@ impl CredentialLedger {
         let now = self.db.now_text()?;
         self.commit(NOT_DURABLE, |tx| {
             let changed = tx
-                .execute(
+                .execute_cached(
                     "UPDATE credential_changes SET pending_gen = NULL,
                         phase = CASE WHEN previous_gen IS NULL THEN 'settled' ELSE 'promoted' END,
                         settled_at = CASE WHEN previous_gen IS NULL THEN ?3 END
@@ -1419,7 +1419,7 @@ const NOT_DURABLE: bool = false;
 
 /// Reserves a new generation of `key` (before anything is written to the keychain under it).
 fn reserve(tx: &rusqlite::Transaction<'_>, key: &CredentialKey) -> Result<i64, LedgerError> {
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO credential_items (camera, user) VALUES (?1, ?2)",
         params![key.camera, key.user],
     )
@@ -1429,7 +1429,7 @@ fn reserve(tx: &rusqlite::Transaction<'_>, key: &CredentialKey) -> Result<i64, L
 
 /// Drops the record of a generation whose keychain entry is deleted.
 fn forget_item(conn: &rusqlite::Connection, generation: i64) -> Result<(), LedgerError> {
-    conn.execute(
+    conn.execute_cached(
         "DELETE FROM credential_items WHERE gen = ?1",
         params![generation],
     )

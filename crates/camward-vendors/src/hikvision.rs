@@ -94,7 +94,7 @@ fn ok_or_refusal(r: &HttpResponse) -> Result<(), VendorError> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
