@@ -94,6 +94,21 @@ impl AttemptBudget {
         password: &Sensitive<String>,
         step: &str,
     ) -> Result<bool, CoreError> {
+        Ok(self
+            .login_reading(url, user, password, step)
+            .await?
+            .is_some())
+    }
+
+    /// [`AttemptBudget::login`] that keeps what the login read: the camera's device information
+    /// when the password was accepted, `None` when it was refused.
+    pub async fn login_reading(
+        &mut self,
+        url: &str,
+        user: &str,
+        password: &Sensitive<String>,
+        step: &str,
+    ) -> Result<Option<camward_onvif::device::DeviceInformation>, CoreError> {
         if self.failures_left == 0 {
             return Err(CoreError {
                 code: "attempt_budget_spent".into(),
@@ -104,23 +119,25 @@ impl AttemptBudget {
                 step: step.to_owned(),
             });
         }
-        let accepted = login(&self.route, url, user, password, step).await?;
+        let device = login(&self.route, url, user, password, step).await?;
+        let accepted = device.is_some();
         if !accepted {
             self.failures_left -= 1;
         }
         tracing::debug!(camera = %url, user = %user, step, accepted, failures_left = self.failures_left, "login checked");
-        Ok(accepted)
+        Ok(device)
     }
 }
 
-/// One login in a fresh session (so nothing learned with another password is reused).
+/// One login in a fresh session (so nothing learned with another password is reused): the
+/// device information it read when accepted, `None` when refused.
 async fn login(
     route: &crate::session::Route,
     url: &str,
     user: &str,
     password: &Sensitive<String>,
     step: &str,
-) -> Result<bool, CoreError> {
+) -> Result<Option<camward_onvif::device::DeviceInformation>, CoreError> {
     let camera = route.open(url)?;
     camera
         .sync_clock()
@@ -131,8 +148,8 @@ async fn login(
         AuthMode::Auto,
     );
     match camera.get_device_information().await {
-        Ok(_) => Ok(true),
-        Err(OnvifError::Refused(DeviceRefusal::NotAuthorized)) => Ok(false),
+        Ok(device) => Ok(Some(device)),
+        Err(OnvifError::Refused(DeviceRefusal::NotAuthorized)) => Ok(None),
         Err(e) => Err(onvif_error(url, step, e)),
     }
 }
@@ -331,11 +348,30 @@ pub async fn init_admin(
     user: &str,
     choice: &NewPassword,
 ) -> Result<InitAdminOutcome, CoreError> {
+    init_admin_seen(vault, target, user, choice, None).await
+}
+
+/// [`init_admin`] for a caller whose [`first_admin`] has just answered
+/// [`FirstAdmin::Missing`]`(method)`: the camera is not detected again; the method's own question
+/// confirms the factory state while the password is being stored (`first_boot`).
+pub async fn init_admin_seen(
+    vault: &Vault,
+    target: &str,
+    user: &str,
+    choice: &NewPassword,
+    seen: Option<FirstBootMethod>,
+) -> Result<InitAdminOutcome, CoreError> {
     let url = device_url(target)?;
     let camera_id = camera_key(&url);
     let key = CredentialKey::new(camera_id.clone(), user);
 
-    let state = first_boot::detect(&url).await?;
+    let state = match seen {
+        Some(method) => FactoryState {
+            factory_fresh: true,
+            method,
+        },
+        None => first_boot::detect(&url).await?,
+    };
     if !state.factory_fresh {
         return Err(core_error(
             "not_factory_fresh",
@@ -407,21 +443,27 @@ pub async fn init_admin(
             password,
         });
     }
-    let (method, change) = first_boot::create_first_admin_once_stored(&url, user, &password, store)
-        .await
-        .map_err(|e| {
-            if e.step == STORE_PENDING {
-                // Not stored, so not sent either: nothing is pending.
-                return e;
-            }
-            CoreError {
-                message: format!(
-                    "{}; the password is kept as pending, run `camward rotate --resume`",
-                    e.message
-                ),
-                ..e
-            }
-        })?;
+    let (method, change) = first_boot::create_first_admin_once_stored(
+        &url,
+        user,
+        &password,
+        Some(state.method),
+        store,
+    )
+    .await
+    .map_err(|e| {
+        if e.step == STORE_PENDING {
+            // Not stored, so not sent either: nothing is pending.
+            return e;
+        }
+        CoreError {
+            message: format!(
+                "{}; the password is kept as pending, run `camward rotate --resume`",
+                e.message
+            ),
+            ..e
+        }
+    })?;
     finish_first_admin(vault, &url, user, change, password, method).await
 }
 
@@ -440,22 +482,21 @@ async fn finish_first_admin(
 ) -> Result<InitAdminOutcome, CoreError> {
     let key = change.key().clone();
     let mut budget = AttemptBudget::default();
-    if !budget
-        .login(url, user, &password, "log in with the new password")
+    let Some(device) = budget
+        .login_reading(url, user, &password, "log in with the new password")
         .await?
-    {
+    else {
         return Err(core_error(
             "new_password_refused",
             url,
             "log in with the new password",
             "the camera refused the new administrator password; it is kept as pending, run `camward rotate --resume`",
         ));
-    }
+    };
     change
         .promote()
         .map_err(|e| ledger_error(url, "promote password", e))?;
-    let device = logged_in_device_information(url, user, &password).await;
-    record_camera(vault, &key.camera, url, Some(&key), device.as_ref())?;
+    record_camera(vault, &key.camera, url, Some(&key), Some(&device))?;
     audit(
         vault,
         &key.camera,
@@ -512,20 +553,6 @@ pub async fn confirm_guided_admin(
         ));
     }
     finish_first_admin(vault, &url, user, change, password, FirstBootMethod::Guided).await
-}
-
-async fn logged_in_device_information(
-    url: &str,
-    user: &str,
-    password: &Sensitive<String>,
-) -> Option<camward_onvif::device::DeviceInformation> {
-    let camera = open(url).ok()?;
-    camera.sync_clock().await.ok()?;
-    camera.set_credentials(
-        Some(Credentials::new(user, password.expose().as_str())),
-        AuthMode::Auto,
-    );
-    camera.get_device_information().await.ok()
 }
 
 /// What a rotation or resume did to one credential.

@@ -31,7 +31,7 @@ use camward_vendors::hikvision::{self, OnvifUserType};
 use camward_vendors::{VendorError, VendorHttp};
 use serde::Serialize;
 
-use crate::session::{first_contact_error, onvif_error, open};
+use crate::session::{first_contact_error, onvif_error, open, CameraSession};
 use crate::CoreError;
 
 /// How a factory-fresh camera takes its first administrator.
@@ -132,7 +132,7 @@ pub async fn create_first_admin(
     password: &Sensitive<String>,
 ) -> Result<FirstBootMethod, CoreError> {
     let (method, ()) =
-        create_first_admin_once_stored(input, user, password, async { Ok(()) }).await?;
+        create_first_admin_once_stored(input, user, password, None, async { Ok(()) }).await?;
     Ok(method)
 }
 
@@ -141,16 +141,21 @@ pub async fn create_first_admin(
 /// sent only once `stored` has returned `Ok`. A failed `stored` is returned as it is and nothing
 /// is sent. So a keychain write costs a camera no time of its own, yet the rule "stored before
 /// it is sent" holds.
+///
+/// `seen`: the method a [`detect`] of the caller's found moments ago. The state is then only
+/// confirmed, with that method's own anonymous question (one round trip, two for ONVIF, whose
+/// session then sends CreateUsers), instead of a whole detection again.
 pub async fn create_first_admin_once_stored<T>(
     input: &str,
     user: &str,
     password: &Sensitive<String>,
+    seen: Option<FirstBootMethod>,
     stored: impl std::future::Future<Output = Result<T, CoreError>>,
 ) -> Result<(FirstBootMethod, T), CoreError> {
     let url = crate::target::device_url(input)?;
-    let (stored, found) = tokio::join!(stored, detect(input));
+    let (stored, found) = tokio::join!(stored, still_fresh(&url, seen));
     let stored = stored?;
-    let found = found?;
+    let (found, onvif) = found?;
     if !found.factory_fresh {
         return Err(CoreError {
             code: "already_configured".into(),
@@ -178,11 +183,17 @@ pub async fn create_first_admin_once_stored<T>(
             });
         }
         FirstBootMethod::Onvif => {
-            let camera = open(&url)?;
-            camera
-                .sync_clock()
-                .await
-                .map_err(|e| first_contact_error(&url, "GetSystemDateAndTime", e))?;
+            let camera = match onvif {
+                Some(camera) => camera,
+                None => {
+                    let camera = open(&url)?;
+                    camera
+                        .sync_clock()
+                        .await
+                        .map_err(|e| first_contact_error(&url, "GetSystemDateAndTime", e))?;
+                    camera
+                }
+            };
             let admin = User {
                 username: user.to_owned(),
                 password: Some(password.clone()),
@@ -198,6 +209,54 @@ pub async fn create_first_admin_once_stored<T>(
         verify_onvif_login(&url, user, password).await?;
     }
     Ok((found.method, stored))
+}
+
+/// The camera's factory state just before the password goes out: a whole [`detect`] when nothing
+/// was `seen`, else the question that told `seen`'s method apart, asked again. For ONVIF the
+/// session that asked is returned (its clock synced) to send CreateUsers on. An answer that no
+/// longer fits `seen` (another vendor's API, none) falls back to a whole detection.
+async fn still_fresh(
+    url: &str,
+    seen: Option<FirstBootMethod>,
+) -> Result<(FactoryState, Option<CameraSession>), CoreError> {
+    let state = |factory_fresh, method| FactoryState {
+        factory_fresh,
+        method,
+    };
+    let http = || VendorHttp::new(url).map_err(|e| vendor_error(url, "open connection", e));
+    match seen {
+        Some(FirstBootMethod::Hikvision) => match hikvision::activation_status(&http()?).await {
+            Ok(Some(activated)) => {
+                return Ok((state(!activated, FirstBootMethod::Hikvision), None))
+            }
+            Ok(None) => {}
+            Err(e) => unless_unreachable(url, "GET /SDK/activateStatus", e)?,
+        },
+        Some(FirstBootMethod::Axis) => match axis::root_password(&http()?).await {
+            Ok(Some(root)) => {
+                return Ok((
+                    state(root == RootPassword::Unset, FirstBootMethod::Axis),
+                    None,
+                ))
+            }
+            Ok(None) => {}
+            Err(e) => unless_unreachable(url, "GET pwdgrp.cgi", e)?,
+        },
+        Some(FirstBootMethod::Onvif) => {
+            let camera = open(url)?;
+            camera
+                .sync_clock()
+                .await
+                .map_err(|e| first_contact_error(url, "GetSystemDateAndTime", e))?;
+            match camera.get_device_information().await {
+                Ok(_) => return Ok((state(true, FirstBootMethod::Onvif), Some(camera))),
+                Err(OnvifError::Refused(DeviceRefusal::NotAuthorized)) => {}
+                Err(e) => return Err(onvif_error(url, "GetDeviceInformation", e)),
+            }
+        }
+        Some(FirstBootMethod::Guided) | None => {}
+    }
+    Ok((detect(url).await?, None))
 }
 
 /// The address of the first-access page of a camera that takes the guided step (Canon, i-PRO):

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use camsim::{Flavour, Fleet, FleetConfig};
 use camward_core::first_boot::{
-    create_first_admin, detect, verify_first_admin, FactoryState, FirstBootMethod,
+    create_first_admin, create_first_admin_once_stored, detect, verify_first_admin, FactoryState,
+    FirstBootMethod,
 };
 use camward_onvif::http::{HttpConfig, ReqwestTransport};
 use camward_onvif::{AuthMode, Camera, Credentials, DeviceRefusal, OnvifError};
@@ -92,6 +93,30 @@ async fn first_boot_closes_the_door(flavour: Flavour, method: FirstBootMethod) -
     .await
     .expect_err("a second first boot is refused");
     assert_eq!(again.code, "already_configured");
+    // A caller that saw the camera factory-fresh a moment ago (its own `detect`) has the state
+    // confirmed by the method's own question before the password goes out: configured meanwhile,
+    // the password is not sent, yet the store it waited on has finished.
+    let stored = std::sync::atomic::AtomicBool::new(false);
+    let seen = create_first_admin_once_stored(
+        &url,
+        "intruder",
+        &Sensitive::new("Other-pass-42".to_owned()),
+        Some(method),
+        async {
+            stored.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        },
+    )
+    .await
+    .expect_err("configured since it was seen: refused");
+    assert_eq!(seen.code, "already_configured");
+    assert!(stored.load(std::sync::atomic::Ordering::SeqCst));
+    let users = fleet.cameras()[0].state().users;
+    assert!(
+        users.iter().all(|u| u.name != "intruder"),
+        "no account was created for the second caller: {:?}",
+        users.iter().map(|u| &u.name).collect::<Vec<_>>()
+    );
     fleet
 }
 

@@ -218,7 +218,7 @@ pub async fn ensure_admin(
     choice: &NewPassword,
 ) -> Result<AdminReady, CoreError> {
     use crate::credentials::FirstAdmin;
-    match crate::credentials::first_admin(vault, url, user).await? {
+    let method = match crate::credentials::first_admin(vault, url, user).await? {
         FirstAdmin::Present => return Ok(AdminReady::Existing),
         FirstAdmin::Missing(FirstBootMethod::Guided) | FirstAdmin::WaitingForPerson => {
             return Err(step_error(
@@ -228,9 +228,10 @@ pub async fn ensure_admin(
                 "a person creates this camera's administrator on its own page (the manual steps after Apply); give it its certificate afterwards",
             ));
         }
-        FirstAdmin::Missing(_) => {}
-    }
-    let created = crate::credentials::init_admin(vault, url, user, choice).await?;
+        FirstAdmin::Missing(method) => method,
+    };
+    let created =
+        crate::credentials::init_admin_seen(vault, url, user, choice, Some(method)).await?;
     match created.status {
         InitAdminStatus::Created => Ok(AdminReady::Created),
         InitAdminStatus::AwaitingPerson { page } => Err(step_error(

@@ -466,8 +466,10 @@ async fn commission_camera(
             result.awaiting_person = true;
             return Ok(result);
         }
-        credentials::FirstAdmin::Missing(_) => {
-            let created = credentials::init_admin(vault, &url, options.user, run.choice()).await?;
+        credentials::FirstAdmin::Missing(method) => {
+            let created =
+                credentials::init_admin_seen(vault, &url, options.user, run.choice(), Some(method))
+                    .await?;
             match created.status {
                 InitAdminStatus::Created => {
                     result.first_admin = Some(format!(
