@@ -218,6 +218,7 @@ async fn audit_selected(
     targets: &[String],
     level: camward_core::hardening::Level,
 ) -> Vec<CameraAudit> {
+    use camward_core::hardening::audit::Audited;
     let options = AuditOptions {
         level,
         plan: None,
@@ -225,35 +226,34 @@ async fn audit_selected(
         outside: false,
         peers: None,
     };
-    let results =
-        camward_core::hardening::audit::audit_all(vault, targets, site::AUDIT_USER, &options, 4)
-            .await;
-    let mut audits = Vec::with_capacity(results.len());
-    for (camera, result) in results {
-        audits.push(match result {
-            Ok(card) => CameraAudit {
+    let results = camward_core::hardening::audit::audit_all_or_prelogin(
+        vault,
+        targets,
+        site::AUDIT_USER,
+        &options,
+        4,
+    )
+    .await;
+    results
+        .into_iter()
+        .map(|(camera, result)| match result {
+            Ok(Audited::LoggedIn(card)) => CameraAudit {
                 camera,
                 scorecard: Some(card.into()),
                 depth: Some(AuditDepth::LoggedIn),
                 factory_fresh: false,
                 error: None,
             },
-            Err(why) if why.code == "no_password" => {
-                match camward_core::hardening::prelogin::audit(&camera, level, &why).await {
-                    Ok(seen) => CameraAudit {
-                        camera,
-                        scorecard: Some(seen.scorecard.into()),
-                        depth: Some(AuditDepth::WithoutCredentials),
-                        factory_fresh: seen.factory_fresh,
-                        error: Some(why.into()),
-                    },
-                    Err(e) => failed(camera, e),
-                }
-            }
+            Ok(Audited::WithoutLogin { seen, why }) => CameraAudit {
+                camera,
+                scorecard: Some(seen.scorecard.into()),
+                depth: Some(AuditDepth::WithoutCredentials),
+                factory_fresh: seen.factory_fresh,
+                error: Some(why.into()),
+            },
             Err(e) => failed(camera, e),
-        });
-    }
-    audits
+        })
+        .collect()
 }
 
 fn failed(camera: String, error: camward_core::CoreError) -> CameraAudit {

@@ -975,7 +975,7 @@ async fn run(command: Command, config: &Config) -> Result<u8, CoreError> {
                 outside,
                 peers: None,
             };
-            let results = camward_core::hardening::audit::audit_all(
+            let results = camward_core::hardening::audit::audit_all_or_prelogin(
                 &vault,
                 &targets,
                 &user,
@@ -1619,22 +1619,45 @@ fn scorecards(
     out: &mut impl Write,
     results: &[(
         String,
-        Result<camward_core::hardening::Scorecard, CoreError>,
+        Result<camward_core::hardening::audit::Audited, CoreError>,
     )],
     json: bool,
 ) -> Result<u8, CoreError> {
+    use camward_core::hardening::audit::Audited;
     use camward_core::hardening::Status;
     let write_err = |e: std::io::Error| local_error("output", "-", "write", e.to_string());
     let mut worst = 0;
     let (mut cards, mut pass, mut fail, mut manual) = (0, 0, 0, 0);
     for (camera, result) in results {
         match result {
-            Ok(card) if json => {
-                let line = serde_json::to_string(card)
-                    .map_err(|e| local_error("output", "-", "encode", e.to_string()))?;
+            Ok(audited) if json => {
+                let encode =
+                    |e: serde_json::Error| local_error("output", "-", "encode", e.to_string());
+                let mut line = serde_json::to_value(audited.scorecard()).map_err(encode)?;
+                // A scorecard seen without a login says so, and why.
+                if let (Audited::WithoutLogin { seen, why }, Some(fields)) =
+                    (audited, line.as_object_mut())
+                {
+                    fields.insert("login".into(), false.into());
+                    fields.insert("factory_fresh".into(), seen.factory_fresh.into());
+                    fields.insert("why_no_login".into(), why.message.clone().into());
+                }
                 writeln!(out, "{line}").map_err(write_err)?;
             }
-            Ok(card) => {
+            Ok(audited) => {
+                let card = audited.scorecard();
+                if let Audited::WithoutLogin { seen, why } = audited {
+                    let why = if seen.factory_fresh {
+                        "factory-fresh, no administrator yet: `camward commission --plan FILE` or `camward init-admin` creates one".to_owned()
+                    } else {
+                        format!("{} [{}]", why.message, why.code)
+                    };
+                    writeln!(
+                        out,
+                        "{camera}: seen without a login (controls that need one are unknown): {why}"
+                    )
+                    .map_err(write_err)?;
+                }
                 cards += 1;
                 pass += card.count(Status::Pass);
                 fail += card.count(Status::Fail);

@@ -235,6 +235,73 @@ fn an_unreachable_camera_is_its_own_result_and_the_others_are_audited() {
     assert!(said.contains("site: 1 of 2 cameras audited"), "{said}");
 }
 
+#[test]
+fn a_camera_without_a_password_is_audited_from_what_it_tells_anyone() {
+    let Some(vault) = TestVault::new_or_skip("auditnopw") else {
+        return;
+    };
+    let rt = runtime();
+    // Straight from the box, and one that has an administrator Camward holds no password for.
+    let fresh = fleet(&rt, 1, InitialState::Factory, 0);
+    let configured = fleet(&rt, 1, InitialState::Configured, 0);
+    let fresh_url = fresh.cameras()[0].device_url();
+    let configured_url = configured.cameras()[0].device_url();
+
+    let out = vault.run(&["audit", &fresh_url, &configured_url], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains(&format!("{fresh_url}: seen without a login"))
+            && said.contains("factory-fresh, no administrator yet"),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("{configured_url}: seen without a login"))
+            && said.contains("[no_password]"),
+        "{said}"
+    );
+    assert!(said.contains("site: 2 of 2 cameras audited"), "{said}");
+
+    let (cards, out) = audit(&vault, &[fresh_url.clone(), configured_url.clone()], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let card = &cards[&fresh_url];
+    assert_eq!(
+        (&card["login"], &card["factory_fresh"]),
+        (&Value::Bool(false), &Value::Bool(true))
+    );
+    let f = findings(card);
+    assert_eq!(f["admin-password"].0, "fail", "{:?}", f["admin-password"]);
+    assert!(
+        f["admin-password"].1.contains("factory state"),
+        "{:?}",
+        f["admin-password"]
+    );
+    assert_eq!(f["guest-off"].0, "fail", "{:?}", f["guest-off"]);
+    // What needs a login is never taken for a pass.
+    assert!(f.values().all(|(status, _)| status != "pass"), "{f:?}");
+    assert_eq!(
+        f["host-restriction"].0, "unknown",
+        "{:?}",
+        f["host-restriction"]
+    );
+
+    let card = &cards[&configured_url];
+    assert_eq!(
+        (&card["login"], &card["factory_fresh"]),
+        (&Value::Bool(false), &Value::Bool(false))
+    );
+    assert!(
+        card["why_no_login"]
+            .as_str()
+            .unwrap()
+            .contains("no password"),
+        "{card:#}"
+    );
+    let f = findings(card);
+    assert_eq!(f["guest-off"].0, "unknown", "{:?}", f["guest-off"]);
+    assert!(f.values().all(|(status, _)| status != "pass"), "{f:?}");
+}
+
 /// A site plan for 127.0.0.1 fleets, with `allowed` as the allow-list and `ntp` as the servers.
 fn plan_file(dir: &std::path::Path, level: &str, ntp: &str, allowed: &str) -> String {
     let path = dir.join("site.toml");

@@ -516,6 +516,64 @@ pub async fn audit_all(
         .await
 }
 
+/// How far the audit of one camera got (see [`audit_all_or_prelogin`]).
+#[derive(Debug)]
+pub enum Audited {
+    /// Logged in: every control read from the camera.
+    LoggedIn(Scorecard),
+    /// Camward holds no password for the camera — a factory-fresh one has no administrator at
+    /// all —, so the scorecard is what it tells anyone ([`super::prelogin`]); `why` is the
+    /// audit's `no_password` error.
+    WithoutLogin {
+        seen: super::prelogin::PreLogin,
+        why: CoreError,
+    },
+}
+
+impl Audited {
+    /// The scorecard, logged in or not.
+    pub fn scorecard(&self) -> &Scorecard {
+        match self {
+            Audited::LoggedIn(card) => card,
+            Audited::WithoutLogin { seen, .. } => &seen.scorecard,
+        }
+    }
+}
+
+/// [`audit_all`], except that a camera Camward holds no password for is not an error: it is
+/// audited from what it tells anyone, the way an installer meets a switch full of factory-fresh
+/// cameras. A camera that cannot be reached even so keeps its error.
+pub async fn audit_all_or_prelogin(
+    vault: &Vault,
+    targets: &[String],
+    user: &str,
+    options: &AuditOptions<'_>,
+    concurrency: usize,
+) -> Vec<(String, Result<Audited, CoreError>)> {
+    use futures_util::stream::{self, StreamExt};
+    let peers = PeerDigests::default();
+    let options = &AuditOptions {
+        peers: Some(options.peers.unwrap_or(&peers)),
+        ..*options
+    };
+    stream::iter(targets)
+        .map(|t| async move {
+            let audited = match audit(vault, t, user, options).await {
+                Ok(card) => Ok(Audited::LoggedIn(card)),
+                Err(why) if why.code == "no_password" => {
+                    super::prelogin::audit(t, options.level, &why)
+                        .await
+                        .map(|seen| Audited::WithoutLogin { seen, why })
+                }
+                Err(e) => Err(e),
+            };
+            (t.clone(), audited)
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}
+
 /// This computer's own address on the path to `camera` (the source address the OS would use).
 pub(super) fn laptop_address_toward(camera: IpAddr) -> Option<IpAddr> {
     let bind: IpAddr = match camera {

@@ -21,10 +21,10 @@ pub struct PreLogin {
 
 fn method_words(method: FirstBootMethod) -> &'static str {
     match method {
-        FirstBootMethod::Onvif => "ONVIF CreateUsers, allowed anonymously in the factory state",
-        FirstBootMethod::Axis => "Axis VAPIX sets the root password",
-        FirstBootMethod::Hikvision => "Hikvision ISAPI activation",
-        FirstBootMethod::Guided => "on the camera's own first-access page (a guided step)",
+        FirstBootMethod::Onvif => "by ONVIF CreateUsers, allowed anonymously in the factory state",
+        FirstBootMethod::Axis => "by Axis VAPIX, as the root password",
+        FirstBootMethod::Hikvision => "by Hikvision ISAPI activation",
+        FirstBootMethod::Guided => "by a person, on the camera's own first-access page",
     }
 }
 
@@ -89,7 +89,7 @@ fn check(
             control,
             Status::Fail,
             format!(
-                "factory state: no administrator yet; the first one is set by {}",
+                "factory state: no administrator yet; the first one is set {}",
                 method_words(state.method)
             ),
             Some("create the first administrator (commissioning does this first)"),
