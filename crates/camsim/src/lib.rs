@@ -333,6 +333,10 @@ impl SimCamera {
     pub fn requests(&self) -> u64 {
         self.camera.requests()
     }
+    /// Of [`SimCamera::requests`], those that got a fault of [`SimCamera::set_faults`].
+    pub fn faults_injected(&self) -> u64 {
+        self.camera.faults_injected()
+    }
     /// Of [`SimCamera::requests`], those that came over HTTPS.
     pub fn https_requests(&self) -> u64 {
         self.camera.https_requests()

@@ -84,6 +84,8 @@ pub(crate) struct Camera {
     requests: std::sync::atomic::AtomicU64,
     /// Of those, the ones that came over HTTPS.
     https_requests: std::sync::atomic::AtomicU64,
+    /// Requests that got an injected fault (`FaultConfig`).
+    faults_injected: std::sync::atomic::AtomicU64,
     /// TCP connections accepted on the HTTP and HTTPS listeners (the IP filter's refusals too).
     connections_accepted: std::sync::atomic::AtomicU64,
     cfg: Arc<FleetConfig>,
@@ -256,6 +258,7 @@ impl Camera {
         let camera = Arc::new(Camera {
             requests: std::sync::atomic::AtomicU64::new(0),
             https_requests: std::sync::atomic::AtomicU64::new(0),
+            faults_injected: std::sync::atomic::AtomicU64::new(0),
             connections_accepted: std::sync::atomic::AtomicU64::new(0),
             flavour,
             vendor,
@@ -497,6 +500,10 @@ impl Camera {
         self.https_requests.load(Ordering::Relaxed)
     }
 
+    pub(crate) fn faults_injected(&self) -> u64 {
+        self.faults_injected.load(Ordering::SeqCst)
+    }
+
     pub(crate) fn connections_accepted(&self) -> u64 {
         self.connections_accepted.load(Ordering::Relaxed)
     }
@@ -725,6 +732,7 @@ impl Camera {
         ] {
             edge += p.clamp(0.0, 1.0);
             if roll < edge {
+                self.faults_injected.fetch_add(1, Ordering::SeqCst);
                 return Some(kind);
             }
         }

@@ -622,14 +622,16 @@ fn a_reboot_and_a_timeout_mid_commission_leave_a_clear_result_and_a_second_run_f
         let _runtime = handle.enter();
         cam.power_cycle();
     });
-    // Camera 1 stalls one reply mid-body until the client's 20 s request timeout gives up.
+    // Camera 1 stalls one reply mid-body until the client's 20 s request timeout gives up: the
+    // fault is on until a reply has got it (the client sends one request at a time, and waits).
     let stalled = when_requests_reach(fleet.cameras()[1].clone(), base[1] + 14, |cam| {
+        let before = cam.faults_injected();
         cam.set_faults(camsim::FaultConfig {
             slow_body: 1.0,
             ..camsim::FaultConfig::default()
         });
-        let next = cam.requests() + 1;
-        while cam.requests() < next {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while cam.faults_injected() == before && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         cam.set_faults(camsim::FaultConfig::default());
