@@ -885,6 +885,10 @@ pub struct PlanError {
     pub message: String,
     /// What kind of problem it is.
     pub kind: PlanErrorKind,
+    /// The problems of the other sections, found in the same check (each section is checked even
+    /// when another failed), in file order; `Display` shows each on a line of its own after this
+    /// one. Their `also` is empty.
+    pub also: Vec<PlanError>,
 }
 
 impl PlanError {
@@ -896,7 +900,12 @@ impl PlanError {
 
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_located(f, "site plan", self.line, &self.field, &self.message)
+        write_located(f, "site plan", self.line, &self.field, &self.message)?;
+        for also in &self.also {
+            f.write_str("\n  and ")?;
+            write_located(f, "site plan", also.line, &also.field, &also.message)?;
+        }
+        Ok(())
     }
 }
 
@@ -942,6 +951,7 @@ pub fn parse(text: &str) -> Result<SitePlan, PlanError> {
             TomlClass::UnknownValue => PlanErrorKind::UnknownValue,
             TomlClass::Other => PlanErrorKind::InvalidValue,
         },
+        also: Vec::new(),
     })?;
     Checker { doc: &doc }.plan(raw)
 }
@@ -953,6 +963,7 @@ pub fn load(path: &Path) -> Result<SitePlan, PlanError> {
         field: String::new(),
         message: format!("cannot read {}: {e}", path.display()),
         kind: PlanErrorKind::Io,
+        also: Vec::new(),
     })?;
     parse(&text)
 }
@@ -1052,6 +1063,29 @@ struct RawControls {
 // ---------------------------------------------------------------------------------------------
 // The checks.
 
+/// `result`'s value, or `None` with its error added to `problems`.
+fn noted<T>(problems: &mut Vec<PlanError>, result: Result<T, PlanError>) -> Option<T> {
+    result.map_err(|e| problems.push(e)).ok()
+}
+
+/// The problems found, as one error: the first in the file, with the others in
+/// [`PlanError::also`], in file order.
+fn gathered(mut problems: Vec<PlanError>) -> PlanError {
+    problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+    let mut problems = problems.into_iter();
+    let Some(mut first) = problems.next() else {
+        return PlanError {
+            line: None,
+            field: String::new(),
+            message: "the plan could not be checked".into(),
+            kind: PlanErrorKind::InvalidValue,
+            also: Vec::new(),
+        };
+    };
+    first.also = problems.collect();
+    first
+}
+
 struct Checker<'d, 'i> {
     doc: &'d Document<'i>,
 }
@@ -1063,6 +1097,7 @@ impl Checker<'_, '_> {
             field: field.to_string(),
             message: message.into(),
             kind,
+            also: Vec::new(),
         }
     }
 
@@ -1074,29 +1109,88 @@ impl Checker<'_, '_> {
             field: field.to_string(),
             message,
             kind: PlanErrorKind::MissingSection,
+            also: Vec::new(),
         }
     }
 
+    /// Checks every section, each even when one before it failed, so that a person sees every
+    /// problem of the file at once (within a section, the first one).
     fn plan(&self, raw: RawPlan) -> Result<SitePlan, PlanError> {
         let root = Field::root();
-        if raw.site.trim().is_empty() {
-            return Err(self.err(
+        let mut problems = Vec::new();
+        let site_named = !raw.site.trim().is_empty();
+        if !site_named {
+            problems.push(self.err(
                 PlanErrorKind::InvalidValue,
                 &root.key("site"),
                 "the site name is empty",
             ));
         }
         let level = raw.level;
-        let skip = self.skip(raw.controls)?;
-        let applies = |id: &str| applies(level, &skip, id);
-        let time = self.time(raw.time, level, applies("time-sync"))?;
-        let allowed_hosts = self.access(raw.access, level, applies("host-restriction"))?;
-        let users = self.users(raw.users)?;
-        let services = self.services(raw.services, level, &applies)?;
-        let ports = self.ports(raw.ports.as_ref(), level, &services, &applies)?;
-        let certificates = self.certificates(raw.certificates, level, applies("https-only"))?;
-        let naming = raw.naming.map(|n| self.naming(&n.pattern)).transpose()?;
-        let dot1x = raw.dot1x.map(|d| self.dot1x(d)).transpose()?;
+        // With a bad skip list, the sections are checked as if the catalog's ids in it were
+        // skipped: a misspelt id then costs one problem, not one per section it would excuse.
+        let listed: Vec<String> = raw.controls.as_ref().map_or_else(Vec::new, |c| {
+            c.skip
+                .iter()
+                .filter(|id| CONTROL_IDS.contains(&id.as_str()))
+                .cloned()
+                .collect()
+        });
+        let skip = noted(&mut problems, self.skip(raw.controls));
+        let skipped = skip.as_ref().unwrap_or(&listed);
+        let applies = |id: &str| applies(level, skipped, id);
+        let time = noted(
+            &mut problems,
+            self.time(raw.time, level, applies("time-sync")),
+        );
+        let allowed_hosts = noted(
+            &mut problems,
+            self.access(raw.access, level, applies("host-restriction")),
+        );
+        let users = noted(&mut problems, self.users(raw.users));
+        let services = noted(&mut problems, self.services(raw.services, level, &applies));
+        // Ports are checked against the kept services, so only once those are known.
+        let ports = services.as_ref().and_then(|services| {
+            noted(
+                &mut problems,
+                self.ports(raw.ports.as_ref(), level, services, &applies),
+            )
+        });
+        let certificates = noted(
+            &mut problems,
+            self.certificates(raw.certificates, level, applies("https-only")),
+        );
+        let naming = noted(
+            &mut problems,
+            raw.naming.map(|n| self.naming(&n.pattern)).transpose(),
+        );
+        let dot1x = noted(&mut problems, raw.dot1x.map(|d| self.dot1x(d)).transpose());
+        let (
+            true,
+            Some(skip),
+            Some(time),
+            Some(allowed_hosts),
+            Some(users),
+            Some(services),
+            Some(ports),
+            Some(certificates),
+            Some(naming),
+            Some(dot1x),
+        ) = (
+            site_named,
+            skip,
+            time,
+            allowed_hosts,
+            users,
+            services,
+            ports,
+            certificates,
+            naming,
+            dot1x,
+        )
+        else {
+            return Err(gathered(problems));
+        };
         Ok(SitePlan {
             site: raw.site,
             level,
@@ -1486,6 +1580,7 @@ impl Checker<'_, '_> {
                              to controls.skip)"
                         ),
                         kind: PlanErrorKind::MissingPort,
+                        also: Vec::new(),
                     });
                 }
             }
@@ -2089,6 +2184,59 @@ skip = ["dot1x"]
         assert!(plan
             .controls()
             .all(|c| control_level(c) <= Some(Level::Standard)));
+    }
+
+    #[test]
+    fn every_section_is_checked_and_its_problems_shown_at_once_in_file_order() {
+        let mut lines: Vec<&str> = BASE.lines().collect();
+        lines[31 - 1] = r#"skip = ["dot1x", "time-sinc"]"#;
+        lines[9 - 1] = r#"allowed_hosts = ["10.0.0.0/33"]"#;
+        lines[28 - 1] = r#"pattern = "{site}-{colour}""#;
+        let text = lines.join("\n") + "\n";
+        let e = fails(
+            &text,
+            "plan_invalid_cidr",
+            Some(9),
+            "access.allowed_hosts[0]",
+        );
+        let also: Vec<(&str, Option<usize>, &str)> = e
+            .also
+            .iter()
+            .map(|p| (p.code(), p.line, p.field.as_str()))
+            .collect();
+        assert_eq!(
+            also,
+            vec![
+                ("plan_unknown_placeholder", Some(28), "naming.pattern"),
+                ("plan_unknown_control", Some(31), "controls.skip[1]"),
+            ],
+            "{e}"
+        );
+        let shown = e.to_string();
+        assert_eq!(shown.lines().count(), 3, "{shown}");
+        assert!(
+            shown
+                .lines()
+                .nth(2)
+                .unwrap()
+                .starts_with("  and site plan line 31, controls.skip[1]: "),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_skip_entry_is_one_problem_not_one_per_section_it_would_excuse() {
+        // No [time]: excused by the valid "time-sync" of a skip list that also holds a typo.
+        let text = without(4, 7).replace(
+            r#"skip = ["dot1x"]"#,
+            r#"skip = ["time-sync", "dot1x", "host-restriktion"]"#,
+        );
+        let e = fails(&text, "plan_unknown_control", Some(27), "controls.skip[2]");
+        assert!(e.also.is_empty(), "{e}");
+        assert!(
+            e.to_string().contains("did you mean 'host-restriction'?"),
+            "{e}"
+        );
     }
 
     #[test]
